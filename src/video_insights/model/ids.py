@@ -1,0 +1,29 @@
+"""Twilio-style SIDs: a two-letter prefix and 32 lowercase hex digits."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+SID_PREFIXES = {"account": "AC", "key": "SK", "room": "RM", "participant": "PA", "track": "MT", "recording": "RT"}
+_SID_RE = re.compile(r"^[A-Z]{2}[0-9a-f]{32}$")
+
+
+def new_sid(prefix: str) -> str:
+    return prefix + secrets.token_hex(16)
+
+
+def derived_sid(prefix: str, *parts: str) -> str:
+    """A SID that is the same whenever the same source identifiers are seen again."""
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+    return prefix + digest
+
+
+def is_sid(value: object, prefix: str) -> bool:
+    return isinstance(value, str) and value[:2] == prefix and bool(_SID_RE.match(normalise_sid(value)))
+
+
+def normalise_sid(value: str) -> str:
+    """Twilio SIDs are case-insensitive in their hex part; store them lower-cased."""
+    return value[:2].upper() + value[2:].lower()
