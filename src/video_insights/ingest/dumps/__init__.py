@@ -1,0 +1,82 @@
+"""Parse browser dumps (webrtc-internals exports, rtcstats dumps) into full getStats snapshots.
+
+`parse_dump` accepts raw or gzip-compressed bytes and detects the format:
+- "webrtc-internals": chrome://webrtc-internals export (one JSON document with "PeerConnections");
+- "rtcstats-dump": Chrome's / rtcstats.com's RTCStatsDump file format 3 (first line "RTCStatsDump");
+- "rtcstats": Jitsi's rtcstats JSON lines.
+Every snapshot holds the complete report of one getStats() call with standard (W3C) stat objects:
+deltas are undone, legacy "goog" stats are rewritten (see `legacy`), numbers are numbers.
+Anything else raises `DumpFormatError` naming the line or key at fault.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+from video_insights.ingest.dumps._common import loads
+from video_insights.ingest.dumps.internals import looks_like_internals, parse_internals
+from video_insights.ingest.dumps.model import DumpEvent, DumpFormatError, ParsedDump, StatsSnapshot
+from video_insights.ingest.dumps.rtcstats import DUMP_MAGIC, parse_jitsi_lines, parse_rtcstats_dump
+
+__all__ = ["DumpEvent", "DumpFormatError", "ParsedDump", "StatsSnapshot", "parse_dump"]
+
+_UNKNOWN = "not a webrtc-internals export or rtcstats dump"
+MAX_DUMP_BYTES = 1 << 30
+
+
+def parse_dump(data: bytes, *, max_bytes: int = MAX_DUMP_BYTES) -> ParsedDump:
+    """Parse a dump; gzip input may expand to at most `max_bytes` (uploads can be decompression bombs)."""
+    text = _text(_gunzip(data, max_bytes) if data[:2] == b"\x1f\x8b" else data)
+    start = text.lstrip()
+    if not start:
+        raise DumpFormatError("empty file")
+    if start.startswith(DUMP_MAGIC):
+        return parse_rtcstats_dump(start)
+    if start.startswith("["):
+        return parse_jitsi_lines(start)
+    if start.startswith("{"):
+        return _parse_json_document(start)
+    raise DumpFormatError(_UNKNOWN)
+
+
+def _gunzip(data: bytes, max_bytes: int) -> bytes:
+    out = bytearray()
+    rest = data
+    while rest[:2] == b"\x1f\x8b":  # a .gz file may hold several members back to back
+        member = zlib.decompressobj(wbits=31)
+        try:
+            out += member.decompress(rest, max_bytes + 1 - len(out))
+        except zlib.error as exc:
+            raise DumpFormatError(f"gzip: corrupt compressed data ({exc})") from None
+        if len(out) > max_bytes:
+            raise DumpFormatError(f"gzip: expands to more than {max_bytes} bytes")
+        if not member.eof:
+            raise DumpFormatError("gzip: truncated compressed data (end of stream missing)")
+        rest = member.unused_data
+    return bytes(out)
+
+
+def _text(data: bytes) -> str:
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        raise DumpFormatError(f"not UTF-8 text (invalid byte at offset {exc.start})") from None
+
+
+def _parse_json_document(text: str) -> ParsedDump:
+    first_line = text.split("\n", 1)[0]
+    if "\n" in text.strip() and _is_json_object(first_line):
+        # One object per line: some other JSON-lines log, not an export (which is a single document).
+        raise DumpFormatError(f"{_UNKNOWN}: line 1 is a JSON object, expected a JSON array "
+                              "[method, pcId, value, timestamp]")
+    doc = loads(text, "webrtc-internals export")
+    if not looks_like_internals(doc):
+        raise DumpFormatError(f"{_UNKNOWN}: no PeerConnections object")
+    return parse_internals(doc)
+
+
+def _is_json_object(line: str) -> bool:
+    try:
+        return isinstance(loads(line, "line 1"), dict)
+    except DumpFormatError:
+        return False

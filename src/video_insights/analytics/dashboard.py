@@ -1,0 +1,132 @@
+"""The dashboard's three graphs: rooms, participants by segment, minutes with the previous period."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from video_insights.errors import BadRequest
+from video_insights.query.filters import iso, parse_range, parse_time
+from video_insights.query.sql import q
+from video_insights.store.base import Store
+
+HOUR_MS = 3_600_000
+DAY_MS = 86_400_000
+GRANULARITIES = {"hour": HOUR_MS, "day": DAY_MS}
+SEGMENTS = {"device_manufacturer": "device_manufacturer", "os": "os_name", "browser": "browser_name",
+            "sdk": "sdk_name", "signaling_region": "signaling_region", "end_reason": "end_reason"}
+ISSUE_FILTERS = ("all", "with", "without")
+TOP_VALUES = 6
+FILTER_REACH_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Window:
+    since: int
+    until: int
+    step: int
+
+    @property
+    def span(self) -> int:
+        return self.until - self.since
+
+    def buckets(self) -> list[int]:
+        start = self.since - self.since % self.step
+        return list(range(start, self.until, self.step))
+
+
+def parse_window(params: dict[str, str], now: int | None = None) -> Window:
+    now = int(time.time() * 1000) if now is None else now
+    if "_range" in params and ("_since" in params or "_until" in params):
+        raise BadRequest("_range: give either _range or _since/_until, not both")
+    until = parse_time("_until", params["_until"]) if "_until" in params else now
+    if "_since" in params:
+        since = parse_time("_since", params["_since"])
+    else:
+        since = until - parse_range(params.get("_range", "24h"))
+    if since >= until:
+        raise BadRequest("_since: must be before _until")
+    reach = now - FILTER_REACH_DAYS * DAY_MS - HOUR_MS
+    if since < reach:
+        raise BadRequest(f"_since: the dashboard reaches {FILTER_REACH_DAYS} days back (to {iso(reach)})")
+    granularity = params.get("granularity") or ("hour" if until - since <= 2 * DAY_MS else "day")
+    if granularity not in GRANULARITIES:
+        raise BadRequest(f"granularity: expected hour or day, got {granularity!r}")
+    return Window(since, until, GRANULARITIES[granularity])
+
+
+def _bucketed(rows: list[tuple[Any, ...]]) -> dict[int, tuple[Any, ...]]:
+    return {int(r[0]): tuple(r[1:]) for r in rows}
+
+
+def rooms_graph(store: Store, account: str, w: Window) -> dict[str, Any]:
+    _, rows = store.fetch(q(
+        "SELECT create_ms - create_ms % :step AS b, count(*), sum(CASE WHEN has_issues THEN 1 ELSE 0 END) "
+        "FROM room_facts WHERE account_sid = :a AND create_ms >= :since AND create_ms < :until GROUP BY b",
+        a=account, since=w.since, until=w.until, step=w.step))
+    got = _bucketed(rows)
+    buckets = [{"time": iso(b), "rooms": int(got.get(b, (0, 0))[0]),
+                "rooms_with_issues": int(got.get(b, (0, 0))[1] or 0)} for b in w.buckets()]
+    return {"granularity": _name(w), "totals": {"rooms": sum(x["rooms"] for x in buckets),
+            "rooms_with_issues": sum(x["rooms_with_issues"] for x in buckets)}, "buckets": buckets}
+
+
+def participants_graph(store: Store, account: str, w: Window, segment: str, issues: str) -> dict[str, Any]:
+    if segment not in SEGMENTS:
+        raise BadRequest(f"segment: expected one of {', '.join(SEGMENTS)}, got {segment!r}")
+    if issues not in ISSUE_FILTERS:
+        raise BadRequest(f"issues: expected one of {', '.join(ISSUE_FILTERS)}, got {issues!r}")
+    issue_cond = {"all": "TRUE", "with": "has_issues", "without": "NOT coalesce(has_issues, FALSE)"}[issues]
+    column = SEGMENTS[segment]
+    _, rows = store.fetch(q(
+        f"SELECT join_ms - join_ms % :step AS b, coalesce({column}, 'Unknown') AS v, count(*) "
+        f"FROM participant_facts WHERE account_sid = :a AND join_ms >= :since AND join_ms < :until "
+        f"AND {issue_cond} GROUP BY b, v",
+        a=account, since=w.since, until=w.until, step=w.step))
+    totals: dict[str, int] = defaultdict(int)
+    for _, v, n in rows:
+        totals[v] += int(n)
+    ranked = sorted(totals, key=lambda v: (-totals[v], v))
+    keep = set(ranked[:TOP_VALUES]) if len(ranked) > TOP_VALUES + 1 else set(ranked)
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for b, v, n in rows:
+        counts[int(b)][v if v in keep else "Other"] += int(n)
+    order = [v for v in ranked if v in keep] + (["Other"] if len(keep) < len(ranked) else [])
+    per_bucket = [(b, {v: counts[b].get(v, 0) for v in order}) for b in w.buckets()]
+    return {"segment": segment, "issues": issues, "granularity": _name(w), "values": order,
+            "totals": {v: sum(c[v] for _, c in per_bucket) for v in order},
+            "buckets": [{"time": iso(b), "counts": c} for b, c in per_bucket]}
+
+
+def _minutes(store: Store, account: str, since: int, until: int, step: int) -> tuple[dict[int, float],
+                                                                                      dict[int, float]]:
+    _, prow = store.fetch(q(
+        "SELECT join_ms - join_ms % :step AS b, sum(coalesce(duration_sec, 0)) / 60.0 FROM participant_facts "
+        "WHERE account_sid = :a AND join_ms >= :since AND join_ms < :until GROUP BY b",
+        a=account, since=since, until=until, step=step))
+    _, rrow = store.fetch(q(
+        "SELECT create_ms - create_ms % :step AS b, sum(coalesce(recording_sec, 0)) / 60.0 FROM room_facts "
+        "WHERE account_sid = :a AND create_ms >= :since AND create_ms < :until GROUP BY b",
+        a=account, since=since, until=until, step=step))
+    return ({int(b): float(m or 0) for b, m in prow}, {int(b): float(m or 0) for b, m in rrow})
+
+
+def minutes_graph(store: Store, account: str, w: Window) -> dict[str, Any]:
+    cur_p, cur_r = _minutes(store, account, w.since, w.until, w.step)
+    # The previous period is the same span just before, aligned bucket by bucket (week over week for 7d).
+    shift = w.span - w.span % w.step if w.span % w.step else w.span
+    prev_p, prev_r = _minutes(store, account, w.since - shift, w.until - shift, w.step)
+    buckets: list[dict[str, Any]] = [{"time": iso(b), "participant_minutes": round(cur_p.get(b, 0.0), 2),
+                "recording_minutes": round(cur_r.get(b, 0.0), 2),
+                "previous_participant_minutes": round(prev_p.get(b - shift, 0.0), 2),
+                "previous_recording_minutes": round(prev_r.get(b - shift, 0.0), 2)} for b in w.buckets()]
+    keys = ("participant_minutes", "recording_minutes", "previous_participant_minutes",
+            "previous_recording_minutes")
+    return {"granularity": _name(w), "totals": {k: round(sum(x[k] for x in buckets), 2) for k in keys},
+            "buckets": buckets}
+
+
+def _name(w: Window) -> str:
+    return "hour" if w.step == HOUR_MS else "day"

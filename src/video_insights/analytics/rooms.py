@@ -1,0 +1,159 @@
+"""Room and participant summaries as the API shows them: lists with filters, and single fetches."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlglot import exp
+
+from video_insights.errors import BadRequest, NotFound
+from video_insights.query.fields import ROOM_FIELDS_BY_NAME
+from video_insights.query.filters import RoomQuery, condition, iso, parse_range
+from video_insights.query.sql import q, rows_as_dicts, untag, value
+from video_insights.store.base import Store
+from video_insights.store.schema import PARTICIPANTS, ROOMS
+
+DAY_MS = 86_400_000
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The accounts a request may read, and the one its lists show."""
+
+    account_sid: str
+    reachable: frozenset[str]
+
+    def check(self, account_sid: str) -> None:
+        if account_sid not in self.reachable:
+            raise NotFound("not found")
+
+
+def ts(ms: Any) -> str | None:
+    return None if ms is None else iso(int(ms))
+
+
+def _issues(raw: str | None) -> dict[str, Any]:
+    return {"details": orjson.loads(raw) if raw else []}
+
+
+def room_json(row: dict[str, Any], base_url: str) -> dict[str, Any]:
+    url = f"{base_url}/v1/Video/Rooms/{row['room_sid']}"
+    return {
+        "account_sid": row["account_sid"], "room_sid": row["room_sid"], "room_name": row["room_name"],
+        "create_time": ts(row["create_ms"]), "end_time": ts(row["end_ms"]), "room_type": row["room_type"],
+        "room_status": row["room_status"], "status_callback": row["status_callback"],
+        "status_callback_method": row["status_callback_method"], "created_method": row["created_method"],
+        "end_reason": row["end_reason"], "max_participants": row["max_participants"],
+        "unique_participants": row["unique_participants"],
+        "unique_participant_identities": row["unique_participant_identities"],
+        "concurrent_participants": row["concurrent_participants"],
+        "max_concurrent_participants": row["max_concurrent_participants"], "codecs": untag(row["codecs"]),
+        "media_region": row["media_region"], "duration_sec": row["duration_sec"],
+        "total_participant_duration_sec": row["total_participant_duration_sec"],
+        "total_recording_duration_sec": row["total_recording_duration_sec"],
+        "processing_state": row["processing_state"], "recording_enabled": bool(row["recording_enabled"]),
+        "edge_location": row["edge_location"], "issue_count": row["issue_count"],
+        "participants_with_issues": row["participants_with_issues"], "issue_types": untag(row["issue_types"]),
+        "detected_issues": _issues(row["detected_issues"]), "url": url,
+        "links": {"participants": f"{url}/Participants"},
+    }
+
+
+def participant_json(row: dict[str, Any], base_url: str) -> dict[str, Any]:
+    return {
+        "participant_sid": row["participant_sid"], "participant_identity": row["participant_identity"],
+        "join_time": ts(row["join_ms"]), "leave_time": ts(row["leave_ms"]), "duration_sec": row["duration_sec"],
+        "account_sid": row["account_sid"], "room_sid": row["room_sid"], "status": row["status"],
+        "codecs": untag(row["codecs"]), "end_reason": row["end_reason"], "error_code": row["error_code"],
+        "error_code_url": (f"https://www.twilio.com/docs/api/errors/{row['error_code']}"
+                           if row["error_code"] else None),
+        "media_region": row["media_region"],
+        "properties": orjson.loads(row["properties"]) if row["properties"] else None,
+        "edge_location": row["edge_location"],
+        "publisher_info": orjson.loads(row["publisher_info"]) if row["publisher_info"] else None,
+        "url": f"{base_url}/v1/Video/Rooms/{row['room_sid']}/Participants/{row['participant_sid']}",
+        "os": {"name": row["os_name"], "version": row["os_version"]},
+        "browser": {"name": row["browser_name"], "version": row["browser_version"]},
+        "device": {"manufacturer": row["device_manufacturer"], "model": row["device_model"]},
+        "sdk": {"name": row["sdk_name"], "version": row["sdk_version"]},
+        "signaling_region": row["signaling_region"], "user_agent": row["user_agent"],
+        "tracks_published": {"audio": row["tracks_audio"], "video": row["tracks_video"],
+                             "data": row["tracks_data"]},
+        "recording_duration_sec": row["recording_duration_sec"], "issue_types": untag(row["issue_types"]),
+        "detected_issues": _issues(row["detected_issues"]),
+    }
+
+
+def _time_window(rq: RoomQuery, default_completed_24h: bool, now: int) -> list[exp.Expr]:
+    conds: list[exp.Expr] = []
+    if rq.range:
+        conds.append(exp.column("create_ms") >= value(now - parse_range(rq.range)))
+    if rq.since_ms is not None:
+        conds.append(exp.column("create_ms") >= value(rq.since_ms))
+    if rq.until_ms is not None:
+        conds.append(exp.column("create_ms") < value(rq.until_ms))
+    if not conds and default_completed_24h:
+        conds.append(exp.column("end_ms") >= value(now - DAY_MS))
+        conds.append(exp.column("room_status").eq(value("completed")))
+    return conds
+
+
+def list_rooms(store: Store, account_sid: str, rq: RoomQuery, *, extra: list[exp.Expr] | None = None,
+               default_completed_24h: bool = False, now: int | None = None) -> list[dict[str, Any]]:
+    now = int(time.time() * 1000) if now is None else now
+    conds = [exp.column("account_sid").eq(value(account_sid)), *_time_window(rq, default_completed_24h, now)]
+    conds += [condition(f) for f in rq.filters] + (extra or [])
+    if rq.search:
+        conds.append(exp.func("upper", exp.column("room_sid")).like(value(rq.search.upper() + "%")))
+    sort_col = ROOM_FIELDS_BY_NAME[rq.sort].column
+    query = (exp.select(*ROOMS.column_names).from_("rooms").where(exp.and_(*conds))
+             .order_by(exp.Ordered(this=exp.column(sort_col), desc=rq.descending, nulls_first=False),
+                       exp.Ordered(this=exp.column("room_sid"), desc=rq.descending))
+             .limit(rq.size + 1).offset(rq.page * rq.size))
+    cols, rows = store.fetch(query)
+    return rows_as_dicts(cols, rows)
+
+
+def get_room(store: Store, scope: Scope, room_sid: str) -> dict[str, Any]:
+    cols, rows = store.fetch(q("SELECT * FROM rooms WHERE room_sid = :sid AND account_sid IN :accounts",
+                               sid=room_sid, accounts=sorted(scope.reachable)))
+    if not rows:
+        raise NotFound(f"room {room_sid} not found")
+    return rows_as_dicts(cols, rows)[0]
+
+
+def list_participants(store: Store, account_sid: str, room_sid: str, page: int, size: int
+                      ) -> list[dict[str, Any]]:
+    cols = ", ".join(PARTICIPANTS.column_names)
+    c, rows = store.fetch(q(
+        f"SELECT {cols} FROM participants WHERE account_sid = :a AND room_sid = :r "
+        "ORDER BY join_ms, participant_sid LIMIT :lim OFFSET :off",
+        a=account_sid, r=room_sid, lim=size + 1, off=page * size))
+    return rows_as_dicts(c, rows)
+
+
+def get_participant(store: Store, scope: Scope, room_sid: str, participant_sid: str) -> dict[str, Any]:
+    cols, rows = store.fetch(q(
+        "SELECT * FROM participants WHERE room_sid = :r AND participant_sid = :p AND account_sid IN :accounts",
+        r=room_sid, p=participant_sid, accounts=sorted(scope.reachable)))
+    if not rows:
+        raise NotFound(f"participant {participant_sid} not found in room {room_sid}")
+    return rows_as_dicts(cols, rows)[0]
+
+
+def room_tracks(store: Store, account_sid: str, participant_sid: str) -> list[dict[str, Any]]:
+    cols, rows = store.fetch(q(
+        "SELECT * FROM tracks WHERE account_sid = :a AND participant_sid = :p ORDER BY first_ms, track_sid",
+        a=account_sid, p=participant_sid))
+    return rows_as_dicts(cols, rows)
+
+
+def check_page_size(raw: str | None, default: int = 50) -> int:
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= 1000:
+        raise BadRequest(f"PageSize: must be a whole number from 1 to 1000, got {raw!r}")
+    return int(raw)

@@ -1,0 +1,50 @@
+"""create_app(settings): wiring only."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from video_insights import __version__
+from video_insights.ingest.gateway import Gateway
+from video_insights.processing.pipeline import Pipeline
+from video_insights.processing.scheduler import Scheduler
+from video_insights.settings import Settings
+from video_insights.store import open_store
+from video_insights.store.base import Store
+from video_insights.web import errors
+from video_insights.web.api import dashboard, health, ingest, twilio_compat
+from video_insights.web.deps import Services
+
+
+def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
+    store = store or open_store(settings.store)
+    store.migrate()
+    pipeline = Pipeline(store, settings)
+    svc = Services(settings, store, pipeline, Gateway(store, pipeline, settings))
+    scheduler = Scheduler(svc.pipeline, settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pipeline.start()
+        scheduler.start()
+        try:
+            yield
+        finally:
+            scheduler.stop()
+            pipeline.stop()
+
+    app = FastAPI(title="Video Insights", version=__version__, lifespan=lifespan,
+                  description="Call-quality analytics for WebRTC video applications. "
+                              "Twilio Video Log Analyzer compatible.", docs_url="/docs/api")
+    app.state.services = svc
+    # The collector runs on the app's own origin: the token, not the origin, authorises telemetry.
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"],
+                       allow_headers=["Authorization", "Content-Type"])
+    errors.install(app)
+    for router in (health.router, twilio_compat.router, dashboard.router, ingest.router):
+        app.include_router(router)
+    return app

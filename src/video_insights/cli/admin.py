@@ -1,0 +1,119 @@
+"""Administration commands: accounts, keys, tokens, imports, migrations, retention."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from video_insights import accounts
+from video_insights.cli.main import emit, fails_cleanly, main, settings_for, store_option
+from video_insights.ingest import dump_import
+from video_insights.ingest.auth import mint_token
+from video_insights.processing.pipeline import Pipeline
+from video_insights.store import open_store
+from video_insights.store.base import Store
+from video_insights.store.retention import purge as purge_store
+
+
+def _store(url: str | None) -> Store:
+    store = open_store(settings_for(url).store)
+    store.migrate()
+    return store
+
+
+@main.command()
+@store_option
+@fails_cleanly
+def migrate(store: str | None) -> None:
+    """Create or upgrade the schema of the configured store."""
+    s = open_store(settings_for(store).store)
+    applied = s.migrate()
+    emit({"store": s.url, "applied": applied})
+
+
+@main.group("accounts")
+def accounts_group() -> None:
+    """Accounts and subaccounts."""
+
+
+@accounts_group.command("create")
+@click.option("--friendly-name", default=None)
+@click.option("--parent", default=None, help="Parent account SID: makes a subaccount.")
+@click.option("--sid", default=None, help="Register an existing Twilio account SID (with --auth-token).")
+@click.option("--auth-token", default=None)
+@store_option
+@fails_cleanly
+def accounts_create(friendly_name: str | None, parent: str | None, sid: str | None, auth_token: str | None,
+                    store: str | None) -> None:
+    """Create an account; prints its SID and auth token."""
+    a = accounts.create_account(_store(store), friendly_name=friendly_name, parent=parent, sid=sid,
+                                auth_token=auth_token)
+    emit({"account_sid": a.sid, "auth_token": a.auth_token, "parent_account_sid": a.parent_sid})
+
+
+@main.group("keys")
+def keys_group() -> None:
+    """API keys (sign access tokens) and LiveKit key pairs (verify webhooks)."""
+
+
+@keys_group.command("create")
+@click.option("--account", required=True)
+@click.option("--sid", default=None, help="Register an existing Twilio API key SID (with --secret).")
+@click.option("--secret", default=None)
+@click.option("--livekit-key", default=None)
+@click.option("--livekit-secret", default=None)
+@store_option
+@fails_cleanly
+def keys_create(account: str, sid: str | None, secret: str | None, livekit_key: str | None,
+                livekit_secret: str | None, store: str | None) -> None:
+    """Create (or register) a key; prints its SID and secret."""
+    k = accounts.create_key(_store(store), account, sid=sid, secret=secret, livekit_key=livekit_key,
+                            livekit_secret=livekit_secret)
+    emit({"sid": k.sid, "secret": k.secret, **({"livekit_key": k.livekit_api_key} if k.livekit_api_key else {})})
+
+
+@main.command()
+@click.option("--account", required=True)
+@click.option("--key", "key_sid", required=True)
+@click.option("--secret", required=True)
+@click.option("--identity", required=True)
+@click.option("--room", default=None)
+@click.option("--ttl", default=3600, show_default=True, type=click.IntRange(60, 86400))
+@fails_cleanly
+def token(account: str, key_sid: str, secret: str, identity: str, room: str | None, ttl: int) -> None:
+    """Print an access token for the collector (or any gateway client)."""
+    click.echo(mint_token(account, key_sid, secret, identity, room=room, ttl=ttl))
+
+
+@main.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--account", required=True)
+@click.option("--room-type", default="group", type=click.Choice(dump_import.ROOM_TYPES))
+@click.option("--identity", default=None)
+@store_option
+@fails_cleanly
+def import_cmd(files: tuple[Path, ...], account: str, room_type: str, identity: str | None,
+               store: str | None) -> None:
+    """Import webrtc-internals or rtcstats dumps; prints the rooms and participants made."""
+    s = _store(store)
+    owner = accounts.get_account(s, account)
+    pipeline = Pipeline(s, settings_for(store))
+    results = []
+    for f in files:
+        built = dump_import.build(f.read_bytes(), account_sid=owner.sid, file_name=f.name, room_type=room_type,
+                                  identity=identity)
+        pipeline.write_now(built.samples, built.events, period_ms=built.period_ms)
+        results.append({"file": str(f), **built.result.to_json()})
+    emit(results)
+
+
+@main.command()
+@click.option("--dry-run", is_flag=True, help="Count what would go, remove nothing.")
+@store_option
+@fails_cleanly
+def purge(dry_run: bool, store: str | None) -> None:
+    """Apply the retention policy now; prints what it removed (or would)."""
+    settings = settings_for(store)
+    counts = purge_store(_store(store), settings, dry_run=dry_run)
+    emit({"dry_run": dry_run, "removed" if not dry_run else "would_remove": counts})

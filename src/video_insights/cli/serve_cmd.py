@@ -1,0 +1,29 @@
+"""`serve`: ingest, REST API and web UI in one process."""
+
+from __future__ import annotations
+
+import click
+import uvicorn
+
+from video_insights.app import create_app
+from video_insights.cli.main import fails_cleanly, main, settings_for, store_option
+
+
+@main.command()
+@click.option("--host", default=None, help="Listen address (default 127.0.0.1).")
+@click.option("--port", default=None, type=click.IntRange(0, 65535), help="Port (default 8000).")
+@click.option("--demo", is_flag=True, help="Fill an empty store with a week of demo data and print its credentials.")
+@store_option
+@fails_cleanly
+def serve(host: str | None, port: int | None, demo: bool, store: str | None) -> None:
+    """Run the service."""
+    settings = settings_for(store, host=host, port=port)
+    app = create_app(settings)
+    if demo:
+        from video_insights.demo.seed import seed_demo
+
+        creds = seed_demo(app.state.services.store, settings)
+        url = f"http://{settings.host}:{settings.port}"
+        click.echo(f"Demo account ready at {url}/\n  account SID: {creds['account_sid']}\n"
+                   f"  auth token:  {creds['auth_token']}")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level, ws="websockets")

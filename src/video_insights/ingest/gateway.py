@@ -1,0 +1,192 @@
+"""The insights gateway protocol of twilio-video.js (and of our collector script).
+
+A client opens a session with a `connect` message carrying an access token; the session string we
+answer with is signed with the token's API key secret and carries the account, room and participant,
+so that any server process can accept the session's events (no per-process state is required).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from video_insights.accounts import find_key
+from video_insights.errors import BadRequest, Unauthorized
+from video_insights.ingest import validate as v
+from video_insights.ingest.auth import TokenGrant, verify_token
+from video_insights.model.ids import derived_sid, is_sid, normalise_sid
+from video_insights.model.records import Direction, Event, MediaKind, Source, StreamSample
+from video_insights.processing import lifecycle as lc
+from video_insights.processing.getstats import gateway_entry_to_sample
+from video_insights.processing.pipeline import Pipeline
+from video_insights.query.sql import q
+from video_insights.settings import Settings
+from video_insights.store.base import Store
+
+STATS_ARRAYS: dict[str, tuple[Direction, MediaKind]] = {
+    "localAudioTrackStats": ("send", "audio"), "localVideoTrackStats": ("send", "video"),
+                "audioTrackStats": ("recv", "audio"), "videoTrackStats": ("recv", "video")}
+ROOM_TYPES = {"group", "group_small", "peer_to_peer", "go"}
+MAX_ENTRIES = 200  # per array: far above any real call, low enough to bound the work per message
+_DAY_MS = 86_400_000
+
+
+@dataclass(frozen=True)
+class GatewaySession:
+    account_sid: str
+    key_sid: str
+    room_sid: str
+    participant_sid: str
+    identity: str | None
+
+    def encode(self, secret: str) -> str:
+        body = base64.urlsafe_b64encode(orjson.dumps(
+            [self.account_sid, self.key_sid, self.room_sid, self.participant_sid, self.identity])).decode()
+        sig = hmac.new(secret.encode(), body.encode(), hashlib.sha256).hexdigest()[:32]
+        return f"{body}.{sig}"
+
+
+class Gateway:
+    def __init__(self, store: Store, pipeline: Pipeline, settings: Settings) -> None:
+        self.store = store
+        self.pipeline = pipeline
+        self.settings = settings
+        self.rejected = 0
+        self._room_names: dict[tuple[str, str], str] = {}
+
+    # -- connect ---------------------------------------------------------------------------------
+    def connect(self, message: Any) -> tuple[GatewaySession, str]:
+        """Validate a connect message; returns the session and its opaque string."""
+        msg = v.obj(message, "message")
+        if msg.get("type") != "connect":
+            raise BadRequest(f"message.type: expected 'connect' first, got {msg.get('type')!r}")
+        token = v.req_str(msg, "token", "message", max_len=8192)
+        grant = verify_token(self.store, token)
+        publisher = v.obj(msg.get("publisher", {}), "message.publisher")
+        for key in ("name", "sdkVersion", "userAgent", "participantSid", "roomSid", "roomName", "roomType",
+                    "identity", "region", "hwDeviceManufacturer", "hwDeviceModel", "hwDeviceType",
+                    "platformName", "platformVersion"):
+            v.opt_str(publisher, key, "message.publisher", max_len=2048)
+        now = int(time.time() * 1000)
+        room_type = publisher.get("roomType")
+        if room_type is not None and room_type not in ROOM_TYPES:
+            raise BadRequest(f"message.publisher.roomType: expected one of {sorted(ROOM_TYPES)}, got {room_type!r}")
+        identity = grant.identity or publisher.get("identity")
+        room_sid, room_name = self._room(grant, publisher, now)
+        participant_sid = self._participant(grant, publisher, room_sid, identity, now)
+        session = GatewaySession(grant.account_sid, grant.key_sid, room_sid, participant_sid, identity)
+        signing_key = find_key(self.store, grant.key_sid)
+        assert signing_key is not None  # verify_token found it
+        payload: dict[str, Any] = {"publisher": {k: val for k, val in publisher.items() if k != "token"},
+                                   "identity": identity, "room_name": room_name, "room_type": room_type,
+                                   "signaling_region": publisher.get("region") or self.settings.region or None}
+        self.pipeline.submit(events=[Event(session.account_sid, room_sid, participant_sid, now, Source.GATEWAY,
+                                           lc.SESSION_CONNECT, payload)])
+        return session, session.encode(signing_key.secret)
+
+    def _room(self, grant: TokenGrant, publisher: dict[str, Any], now: int) -> tuple[str, str | None]:
+        sid = publisher.get("roomSid")
+        name = publisher.get("roomName") or grant.room
+        if sid:
+            if not is_sid(sid, "RM"):
+                raise BadRequest(f"message.publisher.roomSid: expected RM followed by 32 hex digits, got {sid!r}")
+            return normalise_sid(sid), name
+        if not name:
+            raise BadRequest("message.publisher: give roomSid or roomName (or a token with a video room grant)")
+        return self._room_for_name(grant.account_sid, name, now), name
+
+    def _room_for_name(self, account: str, name: str, now: int) -> str:
+        """The in-progress room of that name, else a new room: apps reuse names ("standup")."""
+        _, rows = self.store.fetch(q(
+            "SELECT room_sid FROM rooms WHERE account_sid = :a AND room_name = :n AND room_status = 'in_progress' "
+            "ORDER BY create_ms DESC LIMIT 1", a=account, n=name))
+        if rows:
+            sid = str(rows[0][0])
+        else:
+            # Not summarised yet: a room this process opened moments ago under the same name.
+            sid = self._room_names.get((account, name)) or derived_sid("RM", account, name, str(now))
+        self._room_names[(account, name)] = sid
+        return sid
+
+    @staticmethod
+    def _participant(grant: TokenGrant, publisher: dict[str, Any], room_sid: str, identity: str | None,
+                     now: int) -> str:
+        sid = publisher.get("participantSid")
+        if sid:
+            if not is_sid(sid, "PA"):
+                raise BadRequest(f"message.publisher.participantSid: expected PA followed by 32 hex digits, "
+                                 f"got {sid!r}")
+            return normalise_sid(sid)
+        return derived_sid("PA", grant.account_sid, room_sid, identity or "", str(now))
+
+    # -- events ----------------------------------------------------------------------------------
+    def session_from(self, text: Any, account_sid: str | None = None) -> GatewaySession:
+        if not isinstance(text, str) or "." not in text:
+            raise Unauthorized("message.session: missing or malformed (send a connect message first)")
+        body, sig = text.rsplit(".", 1)
+        try:
+            account, key_sid, room, participant, identity = orjson.loads(base64.urlsafe_b64decode(body))
+        except (ValueError, TypeError):
+            raise Unauthorized("message.session: malformed") from None
+        key = find_key(self.store, key_sid) if isinstance(key_sid, str) else None
+        expected = hmac.new(key.secret.encode(), body.encode(), hashlib.sha256).hexdigest()[:32] if key else ""
+        if key is None or not hmac.compare_digest(expected, sig):
+            raise Unauthorized("message.session: not issued by this service")
+        if account_sid is not None and account != account_sid:
+            raise Unauthorized("message.session: belongs to another account than the access token")
+        return GatewaySession(account, key_sid, room, participant, identity)
+
+    def parse_event(self, session: GatewaySession, message: Any, path: str = "message"
+                    ) -> tuple[list[StreamSample], list[Event]]:
+        msg = v.obj(message, path)
+        if msg.get("type") != "event":
+            raise BadRequest(f"{path}.type: expected 'event', got {msg.get('type')!r}")
+        group = v.req_str(msg, "group", path, max_len=128)
+        name = v.req_str(msg, "name", path, max_len=128)
+        ts = self._timestamp(msg, path)
+        payload = v.obj(msg.get("payload", {}), f"{path}.payload")
+        if group == "quality" and name == "stats-report":
+            return self._samples(session, payload, ts, f"{path}.payload"), []
+        event_payload = dict(payload)
+        if group == "room" and name == "disconnected":
+            event_payload.setdefault("identity", session.identity)
+        return [], [Event(session.account_sid, session.room_sid, session.participant_sid, ts, Source.GATEWAY,
+                          f"{group}/{name}", event_payload)]
+
+    @staticmethod
+    def _timestamp(msg: dict[str, Any], path: str) -> int:
+        ts = v.opt_number(msg, "timestamp", path)
+        now = int(time.time() * 1000)
+        if ts is None:
+            return now
+        if not (now - 8 * _DAY_MS <= ts <= now + _DAY_MS):
+            raise BadRequest(f"{path}.timestamp: {ts:.0f} is not a time within the last week (ms since epoch)")
+        return int(ts)
+
+    @staticmethod
+    def _samples(session: GatewaySession, payload: dict[str, Any], ts: int, path: str) -> list[StreamSample]:
+        pc_id = v.opt_str(payload, "peerConnectionId", path, max_len=256) or "pc"
+        samples = []
+        for key, (direction, kind) in STATS_ARRAYS.items():
+            entries = payload.get(key, [])
+            if not isinstance(entries, list):
+                raise BadRequest(f"{path}.{key}: expected an array, got {v.type_name(entries)}")
+            if len(entries) > MAX_ENTRIES:
+                raise BadRequest(f"{path}.{key}: more than {MAX_ENTRIES} entries")
+            for i, entry in enumerate(entries):
+                if not isinstance(entry, dict):
+                    raise BadRequest(f"{path}.{key}[{i}]: expected an object, got {v.type_name(entry)}")
+                try:
+                    samples.append(gateway_entry_to_sample(
+                        entry, direction=direction, kind=kind, account_sid=session.account_sid,
+                        room_sid=session.room_sid, participant_sid=session.participant_sid, pc_id=pc_id,
+                        ts_ms=ts, path=f"{path}.{key}[{i}]"))
+                except ValueError as e:
+                    raise BadRequest(str(e)) from None
+        return samples

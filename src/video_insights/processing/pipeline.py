@@ -1,0 +1,291 @@
+"""The pipeline: the only place that writes.
+
+Ingest adapters submit typed records (stream samples, events). A single writer thread gathers them
+for `writer_flush_ms`, commits them in one transaction, then recomputes the summaries of the rooms
+they touched (events and samples of those rooms read back from the store, so the result does not
+depend on which process received what, or in which order) and commits those.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import queue
+import threading
+import time
+from collections import OrderedDict, defaultdict
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+import orjson
+
+from video_insights.model.ids import derived_sid
+from video_insights.model.issues import IssueConfig, IssueType, issue_configs
+from video_insights.model.records import Event, Source, StreamSample
+from video_insights.model.summaries import TrackStats
+from video_insights.processing.intervals import bucket_of
+from video_insights.processing.summaries import SummaryContext, summarize_room
+from video_insights.processing.summary_rows import participant_rows, room_rows
+from video_insights.query import samples as sample_queries
+from video_insights.query.sql import q
+from video_insights.settings import Settings
+from video_insights.store.base import Row, Store, WriteBatch, make_row
+
+log = logging.getLogger(__name__)
+RoomKey = tuple[str, str]  # (account_sid, room_sid)
+GATEWAY_PERIOD_MS = 10_000
+
+
+@dataclass
+class _Submission:
+    samples: Sequence[StreamSample]
+    events: Sequence[Event]
+    period_ms: int
+    done: Future[None] | None
+
+
+@dataclass
+class PipelineStats:
+    samples: int = 0
+    events: int = 0
+    duplicate_events: int = 0
+    batches: int = 0
+    rooms_summarized: int = 0
+    errors: int = 0
+    last_error: str = ""
+    started: float = field(default_factory=time.time)
+
+
+def event_id(e: Event) -> str:
+    """A stable identity for an event: the same event delivered twice has the same id."""
+    body = orjson.dumps([e.account_sid, e.room_sid, e.participant_sid, e.ts_ms, e.source.value, e.name,
+                         e.payload], option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(body).hexdigest()[:32]
+
+
+def track_sid_for(s: StreamSample) -> str:
+    if s.track_sid:
+        return s.track_sid
+    # Without a SID from the source, a track is its media track id (shared by simulcast layers), or
+    # failing that its SSRC, within its participant.
+    basis = s.track_id or f"{s.pc_id}:{s.direction}:{s.kind}:{s.ssrc}"
+    return derived_sid("MT", s.account_sid, s.participant_sid, basis)
+
+
+def sample_row(s: StreamSample, period_ms: int) -> Row:
+    return make_row(
+        "stream_samples", account_sid=s.account_sid, room_sid=s.room_sid, participant_sid=s.participant_sid,
+        pc_id=s.pc_id, direction=s.direction, kind=s.kind, ssrc=s.ssrc, ts_ms=s.ts_ms,
+        bucket_ms=bucket_of(s.ts_ms), period_ms=period_ms, track_sid=track_sid_for(s), track_id=s.track_id,
+        codec=s.codec, rid=s.rid, rtt_ms=s.rtt_ms, jitter_ms=s.jitter_ms, frame_rate=s.frame_rate,
+        frame_width=s.frame_width, frame_height=s.frame_height,
+        quality_limitation_reason=s.quality_limitation_reason, bytes=s.bytes, packets=s.packets,
+        packets_lost=s.packets_lost, total_rtt_s=s.total_rtt_s, rtt_measurements=s.rtt_measurements,
+        ql_cpu_s=s.ql_cpu_s, ql_bandwidth_s=s.ql_bandwidth_s, retransmitted_packets=s.retransmitted_packets,
+        nack_count=s.nack_count, pli_count=s.pli_count, freeze_count=s.freeze_count,
+        freezes_duration_s=s.freezes_duration_s, concealed_samples=s.concealed_samples,
+        total_samples_received=s.total_samples_received)
+
+
+class Pipeline:
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        self.stats = PipelineStats()
+        self._queue: queue.SimpleQueue[_Submission | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._seen_events: OrderedDict[str, None] = OrderedDict()
+        self._dirty: set[RoomKey] = set()
+        self._lock = threading.Lock()  # one flush at a time (the thread, or a synchronous caller)
+
+    # -- submitting ------------------------------------------------------------------------------
+    def submit(self, samples: Sequence[StreamSample] = (), events: Sequence[Event] = (), *,
+               period_ms: int = GATEWAY_PERIOD_MS, wait: bool = False) -> Future[None] | None:
+        """Queue records for the next batch; with wait=True the future resolves once they are stored
+        and summarized."""
+        done: Future[None] | None = Future() if wait else None
+        self._queue.put(_Submission(samples, events, period_ms, done))
+        return done
+
+    def write_now(self, samples: Sequence[StreamSample] = (), events: Sequence[Event] = (), *,
+                  period_ms: int = GATEWAY_PERIOD_MS) -> None:
+        """Store and summarize at once, whether or not the writer thread runs (CLI, imports)."""
+        fut = self.submit(samples, events, period_ms=period_ms, wait=True)
+        if self._thread is None:
+            self.flush()
+        assert fut is not None
+        fut.result(timeout=600)
+
+    # -- the writer thread -----------------------------------------------------------------------
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="pipeline-writer", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._stop.set()
+            self._queue.put(None)
+            self._thread.join(timeout=30)
+            self._thread = None
+        self.flush()
+
+    def _run(self) -> None:
+        interval = self.settings.writer_flush_ms / 1000.0
+        while not self._stop.is_set():
+            try:
+                first = self._queue.get(timeout=interval)
+            except queue.Empty:
+                if self._dirty:
+                    self.flush()
+                continue
+            if first is None:
+                break
+            time.sleep(interval)  # gather a batch: commits are expensive, rows are cheap
+            self.flush([first])
+
+    def flush(self, pending: list[_Submission | None] | None = None) -> None:
+        with self._lock:
+            subs = [s for s in (pending or []) if s is not None]
+            while True:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is not None:
+                    subs.append(item)
+                if sum(len(s.samples) for s in subs) >= self.settings.writer_max_rows:
+                    break
+            if subs:
+                self._commit(subs)
+            elif self._dirty:
+                self._summarize_dirty()
+
+    def _commit(self, subs: list[_Submission]) -> None:
+        try:
+            batch = WriteBatch()
+            for sub in subs:
+                self._add(batch, sub)
+            self.store.write(batch)
+            self.stats.batches += 1
+            self._summarize_dirty()
+        except Exception as e:  # the batch is lost to the store: say so to every waiting caller
+            self.stats.errors += 1
+            self.stats.last_error = str(e)
+            log.exception("pipeline batch failed")
+            for sub in subs:
+                if sub.done is not None and not sub.done.done():
+                    sub.done.set_exception(e)
+            return
+        for sub in subs:
+            if sub.done is not None and not sub.done.done():
+                sub.done.set_result(None)
+
+    def _add(self, batch: WriteBatch, sub: _Submission) -> None:
+        now = int(time.time() * 1000)
+        for s in sub.samples:
+            batch.insert("stream_samples", sample_row(s, sub.period_ms))
+            self._dirty.add((s.account_sid, s.room_sid))
+        self.stats.samples += len(sub.samples)
+        for e in sub.events:
+            eid = e.event_id or event_id(e)
+            self._dirty.add((e.account_sid, e.room_sid))
+            if eid in self._seen_events:
+                self.stats.duplicate_events += 1
+                continue
+            self._remember(eid)
+            batch.insert("events", make_row(
+                "events", account_sid=e.account_sid, room_sid=e.room_sid, participant_sid=e.participant_sid,
+                ts_ms=e.ts_ms, source=e.source.value, name=e.name,
+                payload=orjson.dumps(e.payload).decode(), event_id=eid, received_ms=now))
+            self.stats.events += 1
+
+    def _remember(self, eid: str) -> None:
+        self._seen_events[eid] = None
+        if len(self._seen_events) > 200_000:
+            self._seen_events.popitem(last=False)
+
+    # -- summaries -------------------------------------------------------------------------------
+    def mark_dirty(self, rooms: Iterable[RoomKey]) -> None:
+        with self._lock:
+            self._dirty.update(rooms)
+
+    def _summarize_dirty(self) -> None:
+        dirty, self._dirty = self._dirty, set()
+        by_account: dict[str, list[str]] = defaultdict(list)
+        for account, room in dirty:
+            by_account[account].append(room)
+        batch = WriteBatch()
+        for account, rooms in by_account.items():
+            self.summarize_rooms(account, sorted(rooms), batch)
+        self.store.write(batch)
+
+    def summarize_rooms(self, account: str, rooms: list[str], batch: WriteBatch) -> None:
+        now = int(time.time() * 1000)
+        ctx = self._context(account, now)
+        events = self._room_events(account, rooms)
+        pids = sorted({e.participant_sid for evs in events.values() for e in evs if e.participant_sid})
+        stats = self._track_stats(account, pids)
+        for room in rooms:
+            room_events = events.get(room, [])
+            per_participant: dict[str, list[Event]] = defaultdict(list)
+            for e in room_events:
+                if e.participant_sid:
+                    per_participant[e.participant_sid].append(e)
+            room_stats = {pid: stats.get(pid, []) for pid in per_participant}
+            summary, participants = summarize_room(account, room, room_events, per_participant, room_stats, ctx)
+            room_rows(batch, summary, now)
+            for p in participants:
+                participant_rows(batch, p, room_stats.get(p.participant_sid, []), now)
+            self.stats.rooms_summarized += 1
+
+    def _context(self, account: str, now: int) -> SummaryContext:
+        s = self.settings
+        _, rows = self.store.fetch(q("SELECT settings FROM accounts WHERE account_sid = :a", a=account))
+        account_settings = orjson.loads(rows[0][0]) if rows and rows[0][0] else None
+        defaults: dict[IssueType, float | None] = {
+            IssueType.PACKET_LOSS: s.packet_loss_threshold_pct, IssueType.ROUND_TRIP_TIME: s.rtt_threshold_ms,
+            IssueType.HIGH_JITTER: s.jitter_threshold_ms, IssueType.CPU_LIMITED: s.limitation_share,
+            IssueType.BANDWIDTH_LIMITED: s.limitation_share, IssueType.SLOW_CONNECTION_SETUP: s.slow_setup_s,
+            IssueType.REPEATED_RECONNECTS: float(s.reconnects_threshold)}
+        configs: dict[IssueType, IssueConfig] = issue_configs(account_settings, defaults)
+        return SummaryContext(now_ms=now, issue_configs=configs,
+                              participant_timeout_ms=s.participant_timeout_s * 1000,
+                              empty_room_timeout_ms=s.empty_room_timeout_s * 1000, region=s.region or None,
+                              media_region=s.media_region or None, edge_location=s.edge_location or None)
+
+    def _room_events(self, account: str, rooms: list[str]) -> dict[str, list[Event]]:
+        _, rows = self.store.fetch(q(
+            "SELECT room_sid, participant_sid, ts_ms, source, name, payload, event_id FROM events "
+            "WHERE account_sid = :a AND room_sid IN :rooms", a=account, rooms=rooms))
+        out: dict[str, dict[str, Event]] = defaultdict(dict)
+        for room, pid, ts, source, name, payload, eid in rows:
+            out[room][eid] = Event(account, room, pid, int(ts), Source(source), name,
+                                   orjson.loads(payload) if payload else {}, eid)
+        return {room: list(evs.values()) for room, evs in out.items()}
+
+    def _track_stats(self, account: str, pids: list[str]) -> dict[str, list[TrackStats]]:
+        if not pids:
+            return {}
+        _, rows = self.store.fetch(sample_queries.track_stats(account, pids))
+        out: dict[str, list[TrackStats]] = defaultdict(list)
+        for r in rows:
+            (pid, sid, kind, direction, first, last, codec, b, p, lost, seconds, rtt, rtt_n, jitter, cpu, bw,
+             freezes, frozen) = r
+            out[pid].append(TrackStats(
+                track_sid=sid, kind=kind, direction=direction, first_ms=int(first), last_ms=int(last),
+                codec=codec, bytes=int(b or 0), packets=int(p or 0), packets_lost=int(lost or 0),
+                seconds=float(seconds or 0), rtt_avg_ms=None if rtt is None else float(rtt),
+                rtt_intervals=int(rtt_n or 0), jitter_avg_ms=None if jitter is None else float(jitter),
+                ql_cpu_s=float(cpu or 0), ql_bandwidth_s=float(bw or 0), freeze_count=int(freezes or 0),
+                freezes_duration_s=float(frozen or 0)))
+        return out
+
+    def refresh_in_progress(self) -> int:
+        """Re-summarize rooms still in progress, so that timeouts end them as time passes."""
+        _, rows = self.store.fetch(
+            "SELECT account_sid, room_sid FROM rooms WHERE room_status = 'in_progress'")
+        self.mark_dirty((a, r) for a, r in rows)
+        return len(rows)

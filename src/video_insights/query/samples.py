@@ -1,0 +1,119 @@
+"""Queries over raw stream samples: deltas, 10-second intervals and whole-life track statistics.
+
+Deltas follow the rules in processing.intervals, computed here with a window over each series
+(participant, peer connection, direction, SSRC) ordered by time. Duplicated samples (the same series
+and timestamp) collapse into one. The SQL is generated from the schema's counter list once, parsed
+by sqlglot and printed per engine.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from sqlglot import exp
+
+from video_insights.query.sql import q
+from video_insights.store.schema import COUNTERS
+
+_SERIES = "participant_sid, pc_id, direction, ssrc"
+_INSTANT = ("track_sid", "kind", "codec", "rid", "rtt_ms", "jitter_ms", "frame_rate", "frame_width",
+            "frame_height", "quality_limitation_reason", "period_ms", "bucket_ms", "room_sid")
+
+
+@cache
+def _deltas_cte() -> str:
+    """CTEs samples_dedup, samples_lagged (with the previous values) and samples_delta."""
+    cols = ", ".join(f"max({c}) AS {c}" for c in (*_INSTANT, *COUNTERS))
+    dedup = (f"samples_dedup AS (SELECT {_SERIES}, ts_ms, {cols} FROM stream_samples WHERE {{where}} "
+             f"GROUP BY {_SERIES}, ts_ms)")
+    lags = ", ".join(f"lag({c}) OVER w AS prev_{c}" for c in ("ts_ms", *COUNTERS))
+    lagged = (f"samples_lagged AS (SELECT *, {lags} FROM samples_dedup "
+              f"WINDOW w AS (PARTITION BY {_SERIES} ORDER BY ts_ms))")
+    restart = ("(prev_ts_ms IS NULL OR bytes < prev_bytes OR packets < prev_packets)")
+    deltas = ", ".join(
+        f"CASE WHEN {c} IS NULL THEN NULL WHEN {restart} OR prev_{c} IS NULL THEN {c} "
+        f"ELSE greatest({c} - prev_{c}, 0) END AS d_{c}" for c in COUNTERS)
+    dt = "CASE WHEN prev_ts_ms IS NULL THEN period_ms ELSE greatest(ts_ms - prev_ts_ms, 1) END AS d_t_ms"
+    instant = ", ".join(_INSTANT)
+    delta = f"samples_delta AS (SELECT {_SERIES}, ts_ms, {instant}, {dt}, {deltas} FROM samples_lagged)"
+    return f"{dedup}, {lagged}, {delta}"
+
+
+_SEND_PER_SSRC = """
+  per_ssrc AS (
+    SELECT participant_sid, track_sid, ssrc, bucket_ms, max(kind) AS kind, max(codec) AS codec,
+      min(ts_ms) AS first_ms, max(ts_ms) AS last_ms,
+      sum(d_bytes) AS b, sum(d_t_ms) AS dt, sum(d_packets) AS p, sum(d_packets_lost) AS l,
+      CASE WHEN sum(d_rtt_measurements) > 0 THEN 1000.0 * sum(d_total_rtt_s) / sum(d_rtt_measurements)
+           ELSE avg(rtt_ms) END AS rtt,
+      avg(jitter_ms) AS jitter, max(frame_rate) AS fr, max(frame_width) AS fw, max(frame_height) AS fh,
+      sum(d_ql_cpu_s) AS cpu, sum(d_ql_bandwidth_s) AS bw, max(quality_limitation_reason) AS qlr,
+      sum(d_retransmitted_packets) AS rtx, sum(d_nack_count) AS nack, sum(d_pli_count) AS pli
+    FROM samples_delta WHERE direction = 'send' GROUP BY participant_sid, track_sid, ssrc, bucket_ms),
+  per_track AS (
+    SELECT participant_sid, track_sid, bucket_ms, max(kind) AS kind, max(codec) AS codec,
+      min(first_ms) AS first_ms, max(last_ms) AS last_ms,
+      sum(b * 8000.0 / CASE WHEN dt > 0 THEN dt END) AS bitrate, sum(b) AS b, sum(p) AS p, sum(l) AS l,
+      max(dt) AS dt, max(rtt) AS rtt, max(jitter) AS jitter, max(fr) AS fr, max(fw) AS fw, max(fh) AS fh,
+      max(cpu) AS cpu, max(bw) AS bw, max(qlr) AS qlr, sum(rtx) AS rtx, sum(nack) AS nack, sum(pli) AS pli
+    FROM per_ssrc GROUP BY participant_sid, track_sid, bucket_ms)"""
+
+_RECV_PER_PC = """
+  recv AS (
+    SELECT participant_sid, pc_id, kind, ssrc, bucket_ms, min(ts_ms) AS first_ms, max(ts_ms) AS last_ms,
+      sum(d_bytes) AS b, sum(d_t_ms) AS dt, sum(d_packets) AS p, sum(d_packets_lost) AS l,
+      avg(jitter_ms) AS jitter, sum(d_freeze_count) AS freezes, sum(d_freezes_duration_s) AS frozen_s,
+      sum(d_concealed_samples) AS concealed, sum(d_total_samples_received) AS samples
+    FROM samples_delta WHERE direction = 'recv' GROUP BY participant_sid, pc_id, kind, ssrc, bucket_ms)"""
+
+
+@cache
+def _send_intervals_template() -> str:
+    return (f"WITH {_deltas_cte().format(where=_WHERE_ONE)}, {_SEND_PER_SSRC} "
+            "SELECT track_sid, kind, codec, bucket_ms, bitrate, "
+            "CASE WHEN l + p > 0 THEN 100.0 * l / (l + p) END AS loss, rtt, jitter, fr, fw, fh, qlr, "
+            "cpu, bw, rtx, nack, pli FROM per_track ORDER BY track_sid, bucket_ms")
+
+
+@cache
+def _recv_intervals_template() -> str:
+    return (f"WITH {_deltas_cte().format(where=_WHERE_ONE)}, {_RECV_PER_PC} "
+            "SELECT pc_id, bucket_ms, sum(b * 8000.0 / CASE WHEN dt > 0 THEN dt END) AS bitrate, "
+            "CASE WHEN sum(l) + sum(p) > 0 THEN 100.0 * sum(l) / (sum(l) + sum(p)) END AS loss, "
+            "max(jitter) AS jitter, sum(freezes) AS freezes, sum(frozen_s) AS frozen_s, "
+            "CASE WHEN sum(samples) > 0 THEN 1.0 * sum(concealed) / sum(samples) END AS concealment "
+            "FROM recv GROUP BY pc_id, bucket_ms ORDER BY pc_id, bucket_ms")
+
+
+_WHERE_ONE = "account_sid = :account AND participant_sid = :participant AND ts_ms >= :since AND ts_ms <= :until"
+_WHERE_MANY = "account_sid = :account AND participant_sid IN :participants AND ts_ms >= :since"
+
+
+def send_intervals(account: str, participant: str, since: int = 0, until: int = 2**62) -> exp.Expr:
+    return q(_send_intervals_template(), account=account, participant=participant, since=since, until=until)
+
+
+def recv_intervals(account: str, participant: str, since: int = 0, until: int = 2**62) -> exp.Expr:
+    return q(_recv_intervals_template(), account=account, participant=participant, since=since, until=until)
+
+
+@cache
+def _track_stats_template() -> str:
+    return (f"WITH {_deltas_cte().format(where=_WHERE_MANY)}, {_SEND_PER_SSRC}, {_RECV_PER_PC} "
+            "SELECT participant_sid, track_sid, max(kind) AS kind, 'send' AS direction, min(first_ms), "
+            "max(last_ms), max(codec), sum(b), sum(p), sum(l), sum(dt) / 1000.0, avg(rtt), count(rtt), "
+            "avg(CASE WHEN kind = 'audio' THEN jitter END), sum(cpu), sum(bw), 0, 0.0 "
+            "FROM per_track GROUP BY participant_sid, track_sid "
+            "UNION ALL "
+            "SELECT participant_sid, pc_id, kind, 'recv', min(first_ms), max(last_ms), NULL, sum(b), sum(p), "
+            "sum(l), sum(dt) / 1000.0, NULL, 0, avg(jitter), 0.0, 0.0, sum(freezes), sum(frozen_s) "
+            "FROM (SELECT participant_sid, pc_id, kind, bucket_ms, min(first_ms) AS first_ms, "
+            "max(last_ms) AS last_ms, sum(b) AS b, sum(p) AS p, sum(l) AS l, max(dt) AS dt, "
+            "max(jitter) AS jitter, sum(freezes) AS freezes, sum(frozen_s) AS frozen_s FROM recv "
+            "GROUP BY participant_sid, pc_id, kind, bucket_ms) GROUP BY participant_sid, pc_id, kind")
+
+
+def track_stats(account: str, participants: list[str], since: int = 0) -> exp.Expr:
+    """One row per (participant, send track) and per (participant, receiving peer connection, kind);
+    columns in TrackStats order after participant_sid."""
+    return q(_track_stats_template(), account=account, participants=participants, since=since)

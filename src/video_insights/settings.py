@@ -1,0 +1,74 @@
+"""Typed settings, read from VIDEO_INSIGHTS_* environment variables and overridden by CLI flags.
+
+Every field documents itself through its metadata; `docs/configuration.md` is generated from it
+(and a test checks it is current).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_STORE = "duckdb:///" + str(Path("video-insights-data") / "video-insights.duckdb")
+
+
+def _f(default: Any, doc: str) -> Any:
+    return field(default=default, metadata={"doc": doc})
+
+
+@dataclass(frozen=True)
+class Settings:
+    store: str = _f(DEFAULT_STORE, "Store URL: duckdb:///path/file.duckdb, clickhouse://…, chdb:///dir.")
+    host: str = _f("127.0.0.1", "Address `serve` listens on.")
+    port: int = _f(8000, "Port `serve` listens on.")
+    public_url: str = _f("", "Base URL used in API links; empty = taken from each request.")
+    region: str = _f("", "Region label for participants this server receives (signaling region).")
+    media_region: str = _f("", "Media region label used when no source states one.")
+    edge_location: str = _f("", "Edge location label used when no source states one.")
+    packet_loss_threshold_pct: float = _f(5.0, "Default packet_loss issue threshold (cumulative %, ≥).")
+    rtt_threshold_ms: float = _f(300.0, "Default round_trip_time issue threshold (average ms, >).")
+    jitter_threshold_ms: float = _f(30.0, "Default high_jitter threshold (mean outgoing audio jitter, >).")
+    limitation_share: float = _f(0.30, "Share of time CPU/bandwidth-limited that tags an issue (≥).")
+    slow_setup_s: float = _f(5.0, "Connection setup slower than this tags slow_connection_setup.")
+    reconnects_threshold: int = _f(3, "This many reconnects or more tags repeated_reconnects.")
+    empty_room_timeout_s: int = _f(300, "A telemetry-only room with nobody for this long has ended.")
+    participant_timeout_s: int = _f(60, "No report for this long after the last one: the participant left.")
+    retention_days: int = _f(7, "Days rooms, participants, tracks, metrics and events are kept.")
+    retention_days_go: int = _f(2, "The same for `go` rooms.")
+    dashboard_retention_days: int = _f(14, "Days dashboard aggregates are kept.")
+    dashboard_retention_days_go: int = _f(2, "The same for `go` rooms.")
+    max_body_bytes: int = _f(1_048_576, "Largest request body accepted by the API and webhooks.")
+    max_import_bytes: int = _f(64 * 1_048_576, "Largest dump accepted by imports.")
+    writer_flush_ms: int = _f(200, "How long the writer gathers rows before it commits a batch.")
+    writer_max_rows: int = _f(50_000, "Rows that make the writer commit at once.")
+    session_secret: str = _f("", "Secret that signs UI session cookies; empty = derived from the store.")
+    log_level: str = _f("info", "Log level.")
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get("VIDEO_INSIGHTS_" + f.name.upper())
+            if raw is not None:
+                values[f.name] = _parse(f.name, type(f.default), raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return replace(cls(), **values)
+
+
+def _parse(name: str, kind: type, raw: str) -> Any:
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ValueError(f"VIDEO_INSIGHTS_{name.upper()}: expected {kind.__name__}, got {raw!r}") from None
+
+
+def settings_doc() -> str:
+    lines = ["| setting | environment variable | default | meaning |", "|---|---|---|---|"]
+    for f in fields(Settings):
+        lines.append(
+            f"| `{f.name}` | `VIDEO_INSIGHTS_{f.name.upper()}` | `{f.default}` | {f.metadata['doc']} |"
+        )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,50 @@
+"""The retention policy (PRODUCT.md): rooms and their data 7 days (2 for go rooms), dashboard facts
+14 days (2 for go rooms). Applied hourly by the server and by `purge`."""
+
+from __future__ import annotations
+
+import time
+
+from sqlglot import exp
+
+from video_insights.query.sql import q
+from video_insights.settings import Settings
+from video_insights.store.base import Store, WriteBatch
+from video_insights.store.schema import TABLES, Table
+
+DAY_MS = 86_400_000
+
+
+def _condition(table: Table, settings: Settings, now: int) -> exp.Expr:
+    assert table.time_column is not None
+    if table.retention == "dashboard":
+        days, go_days = settings.dashboard_retention_days, settings.dashboard_retention_days_go
+    else:
+        days, go_days = settings.retention_days, settings.retention_days_go
+    cutoff, go_cutoff = now - days * DAY_MS, now - go_days * DAY_MS
+    if table.name in ("rooms", "participants", "room_facts", "participant_facts"):
+        return q(f"{table.time_column} < :cutoff OR (room_type = 'go' AND {table.time_column} < :go)",
+                 cutoff=cutoff, go=go_cutoff)
+    # Tables without a room type reach it through their room; rooms go last, so it is still there.
+    return q(f"{table.time_column} < :cutoff OR ({table.time_column} < :go AND room_sid IN "
+             "(SELECT room_sid FROM rooms WHERE room_type = 'go'))", cutoff=cutoff, go=go_cutoff)
+
+
+def _plan(settings: Settings, now: int) -> list[tuple[Table, exp.Expr]]:
+    tables = [t for t in TABLES if t.retention]
+    tables.sort(key=lambda t: t.name == "rooms")  # rooms last: the others look their type up there
+    return [(t, _condition(t, settings, now)) for t in tables]
+
+
+def purge(store: Store, settings: Settings, *, dry_run: bool = False, now: int | None = None) -> dict[str, int]:
+    now = int(time.time() * 1000) if now is None else now
+    counts: dict[str, int] = {}
+    plan = _plan(settings, now)
+    for table, cond in plan:
+        _, rows = store.fetch(exp.select(exp.func("count", exp.Star())).from_(table.name).where(cond))
+        counts[table.name] = int(rows[0][0])
+    if not dry_run and any(counts.values()):
+        batch = WriteBatch()
+        batch.deletes.extend((t.name, cond) for t, cond in plan if counts[t.name])
+        store.write(batch)
+    return counts

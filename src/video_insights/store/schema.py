@@ -1,0 +1,159 @@
+"""The schema as data, so that each engine prints its own DDL from one definition.
+
+All times are integer milliseconds since the epoch (UTC): integer arithmetic buckets them the same
+way on every engine. Sets of short values (codecs, issue types) are stored as tag strings
+(",VP8,opus,") so that "contains" is a portable LIKE.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class T(StrEnum):
+    """Logical column types."""
+
+    STR = "str"
+    INT = "int"
+    FLOAT = "float"
+    BOOL = "bool"
+    JSON = "json"  # a JSON document kept as text
+    TAGS = "tags"  # a set of short strings kept as ",a,b,"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: T
+    nullable: bool = True
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]  # identifies a row version: replaced rows share it
+    order_by: tuple[str, ...]  # physical order for engines that have one (ClickHouse)
+    time_column: str | None = None  # drives retention
+    retention: str | None = None  # "data" (7 days / 2 for go) or "dashboard" (14 / 2)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+def _cols(spec: str) -> tuple[Column, ...]:
+    """Parse 'name:type' pairs; a trailing '!' marks NOT NULL."""
+    out = []
+    for item in spec.split():
+        name, kind = item.split(":")
+        required = kind.endswith("!")
+        out.append(Column(name, T(kind.rstrip("!")), nullable=not required))
+    return tuple(out)
+
+
+ACCOUNTS = Table(
+    "accounts",
+    _cols("account_sid:str! parent_account_sid:str friendly_name:str auth_token:str! created_ms:int! "
+          "settings:json"),
+    key=("account_sid",), order_by=("account_sid",),
+)
+API_KEYS = Table(
+    "api_keys",
+    _cols("key_sid:str! account_sid:str! secret:str! friendly_name:str livekit_api_key:str created_ms:int!"),
+    key=("key_sid",), order_by=("account_sid", "key_sid"),
+)
+EVENTS = Table(
+    "events",
+    _cols("account_sid:str! room_sid:str! participant_sid:str ts_ms:int! source:str! name:str! payload:json "
+          "event_id:str! received_ms:int!"),
+    key=("account_sid", "event_id"), order_by=("account_sid", "room_sid", "ts_ms"),
+    time_column="ts_ms", retention="data",
+)
+_COUNTERS = (
+    "bytes", "packets", "packets_lost", "total_rtt_s", "rtt_measurements", "ql_cpu_s", "ql_bandwidth_s",
+    "retransmitted_packets", "nack_count", "pli_count", "freeze_count", "freezes_duration_s", "concealed_samples",
+    "total_samples_received",
+)
+FLOAT_COUNTERS = frozenset({"total_rtt_s", "ql_cpu_s", "ql_bandwidth_s", "freezes_duration_s"})
+#: Cumulative counters of a stream sample; deltas are computed from them when read (query.samples).
+COUNTERS: tuple[str, ...] = tuple(_COUNTERS)
+# Raw cumulative samples, one row per SSRC per report. Deltas and intervals are derived at read time
+# (a window over each series), which makes them a pure function of the set of samples: arrival order,
+# duplicates and the process that received a report do not matter.
+STREAM_SAMPLES = Table(
+    "stream_samples",
+    _cols("account_sid:str! room_sid:str! participant_sid:str! pc_id:str! direction:str! kind:str! ssrc:int! "
+          "ts_ms:int! bucket_ms:int! period_ms:int! track_sid:str! track_id:str codec:str rid:str "
+          "rtt_ms:float jitter_ms:float frame_rate:float frame_width:int frame_height:int "
+          "quality_limitation_reason:str")
+    + tuple(Column(c, T.FLOAT if c in FLOAT_COUNTERS else T.INT) for c in _COUNTERS),
+    key=("account_sid", "participant_sid", "pc_id", "direction", "ssrc", "ts_ms"),
+    order_by=("account_sid", "participant_sid", "ts_ms"),
+    time_column="ts_ms", retention="data",
+)
+TRACKS = Table(
+    "tracks",
+    _cols("account_sid:str! room_sid:str! participant_sid:str! track_sid:str! kind:str! name:str codec:str "
+          "first_ms:int last_ms:int published_ms:int unpublished_ms:int bytes_sent:int packets_sent:int "
+          "packets_lost:int loss_pct:float rtt_avg_ms:float rtt_intervals:int jitter_avg_ms:float "
+          "ql_cpu_share:float ql_bandwidth_share:float updated_ms:int!"),
+    key=("account_sid", "participant_sid", "track_sid"), order_by=("account_sid", "room_sid", "participant_sid"),
+    time_column="first_ms", retention="data",
+)
+PARTICIPANTS = Table(
+    "participants",
+    _cols("account_sid:str! room_sid:str! participant_sid:str! participant_identity:str room_type:str "
+          "join_ms:int leave_ms:int duration_sec:int status:str end_reason:str error_code:int codecs:tags "
+          "media_region:str signaling_region:str edge_location:str properties:json publisher_info:json "
+          "user_agent:str os_name:str os_version:str browser_name:str browser_version:str "
+          "device_manufacturer:str device_model:str sdk_name:str sdk_version:str tracks_audio:int "
+          "tracks_video:int tracks_data:int recording_duration_sec:int issue_types:tags issue_count:int "
+          "detected_issues:json last_activity_ms:int updated_ms:int!"),
+    key=("account_sid", "participant_sid"), order_by=("account_sid", "room_sid", "participant_sid"),
+    time_column="join_ms", retention="data",
+)
+ROOMS = Table(
+    "rooms",
+    _cols("account_sid:str! room_sid:str! room_name:str create_ms:int end_ms:int room_type:str room_status:str "
+          "status_callback:str status_callback_method:str created_method:str end_reason:str "
+          "max_participants:int unique_participants:int unique_participant_identities:int "
+          "concurrent_participants:int max_concurrent_participants:int codecs:tags media_region:str "
+          "duration_sec:int total_participant_duration_sec:int total_recording_duration_sec:int "
+          "processing_state:str recording_enabled:bool edge_location:str issue_count:int "
+          "participants_with_issues:int issue_types:tags detected_issues:json last_activity_ms:int "
+          "updated_ms:int!"),
+    key=("account_sid", "room_sid"), order_by=("account_sid", "create_ms", "room_sid"),
+    time_column="create_ms", retention="data",
+)
+RECORDINGS = Table(
+    "recordings",
+    _cols("account_sid:str! room_sid:str! recording_sid:str! participant_sid:str track_sid:str kind:str "
+          "track_name:str status:str start_ms:int duration_sec:int size_bytes:int container:str codec:str "
+          "updated_ms:int!"),
+    key=("account_sid", "recording_sid"), order_by=("account_sid", "room_sid"),
+    time_column="start_ms", retention="data",
+)
+# The dashboard outlives rooms and participants (14 days against 7) and needs no identities.
+ROOM_FACTS = Table(
+    "room_facts",
+    _cols("account_sid:str! room_sid:str! create_ms:int! room_type:str has_issues:bool "
+          "recording_sec:int updated_ms:int!"),
+    key=("account_sid", "room_sid"), order_by=("account_sid", "create_ms"),
+    time_column="create_ms", retention="dashboard",
+)
+PARTICIPANT_FACTS = Table(
+    "participant_facts",
+    _cols("account_sid:str! room_sid:str! participant_sid:str! join_ms:int! room_type:str duration_sec:int "
+          "has_issues:bool os_name:str browser_name:str device_manufacturer:str sdk_name:str "
+          "signaling_region:str end_reason:str updated_ms:int!"),
+    key=("account_sid", "participant_sid"), order_by=("account_sid", "join_ms"),
+    time_column="join_ms", retention="dashboard",
+)
+
+TABLES: tuple[Table, ...] = (
+    ACCOUNTS, API_KEYS, EVENTS, STREAM_SAMPLES, TRACKS, PARTICIPANTS, ROOMS, RECORDINGS, ROOM_FACTS,
+    PARTICIPANT_FACTS,
+)
+TABLES_BY_NAME = {t.name: t for t in TABLES}

@@ -1,0 +1,25 @@
+"""Health: answers without credentials; says whether the store answers and the writer keeps up."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from video_insights.web.deps import services
+
+router = APIRouter(tags=["Health"])
+
+
+@router.get("/healthz", summary="Liveness and the writer's counters")
+def healthz(request: Request) -> dict[str, Any]:
+    svc = services(request)
+    started = time.perf_counter()
+    svc.store.fetch("SELECT 1")
+    st = svc.pipeline.stats
+    return {"status": "ok", "store": svc.store.url.split("://")[0],
+            "store_ms": round((time.perf_counter() - started) * 1000, 2),
+            "pipeline": {"samples": st.samples, "events": st.events, "batches": st.batches,
+                         "rooms_summarized": st.rooms_summarized, "errors": st.errors,
+                         "rejected_gateway_events": svc.gateway.rejected}}

@@ -1,0 +1,125 @@
+"""The Video Log Analyzer endpoints, answering as Twilio's Insights v1 does (twilio-python works)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from sqlglot import exp
+
+from video_insights.analytics import rooms as rooms_q
+from video_insights.analytics.metrics import participant_metrics
+from video_insights.analytics.rooms import Scope
+from video_insights.errors import BadRequest
+from video_insights.query.filters import RoomQuery, parse_room_query, parse_time
+from video_insights.query.sql import value
+from video_insights.web.deps import base_url, scope, services, sid_param
+
+router = APIRouter(tags=["Video Log Analyzer (Twilio-compatible)"])
+TWILIO_PARAMS = ("RoomType", "Codec", "RoomName", "CreatedAfter", "CreatedBefore", "PageSize", "Page",
+                 "PageToken", "AccountSid")
+ROOM_TYPES = ("go", "peer_to_peer", "group", "group_small")
+CODECS = ("VP8", "H264", "VP9", "opus", "AV1")
+
+
+def _page(request: Request) -> tuple[int, int]:
+    size = rooms_q.check_page_size(request.query_params.get("PageSize"))
+    token = request.query_params.get("PageToken")
+    raw = token[2:] if token and token.startswith("PT") else request.query_params.get("Page", "0")
+    if (token and not token.startswith("PT")) or not raw.isdigit() or int(raw) > 1_000_000:
+        raise BadRequest(f"Page/PageToken: not a page this API issued ({token or raw!r})")
+    return int(raw), size
+
+
+def _meta(request: Request, key: str, page: int, size: int, has_next: bool) -> dict[str, Any]:
+    path = base_url(request) + request.url.path
+    keep = [(k, v) for k, v in request.query_params.multi_items() if k not in ("Page", "PageSize", "PageToken")]
+
+    def url(p: int) -> str:
+        extra = [("PageToken", f"PT{p}")] if p else []
+        return f"{path}?{urlencode([*keep, ('PageSize', str(size)), ('Page', str(p)), *extra])}"
+
+    return {"page": page, "page_size": size, "first_page_url": url(0),
+            "previous_page_url": url(page - 1) if page > 0 else None, "url": url(page),
+            "next_page_url": url(page + 1) if has_next else None, "key": key}
+
+
+def _twilio_conditions(request: Request) -> tuple[list[exp.Expr], bool]:
+    params = request.query_params
+    conds: list[exp.Expr] = []
+    types = params.getlist("RoomType")
+    for t in types:
+        if t not in ROOM_TYPES:
+            raise BadRequest(f"RoomType: {t!r} is not one of {', '.join(ROOM_TYPES)}")
+    if types:
+        conds.append(exp.column("room_type").isin(*[value(t) for t in types]))
+    codecs = params.getlist("Codec")
+    for c in codecs:
+        if c not in CODECS:
+            raise BadRequest(f"Codec: {c!r} is not one of {', '.join(CODECS)}")
+    if codecs:
+        conds.append(exp.or_(*[exp.column("codecs").like(value(f"%,{c},%")) for c in codecs]))
+    if params.get("RoomName"):
+        conds.append(exp.column("room_name").eq(value(params["RoomName"])))
+    dated = False
+    for name, op in (("CreatedAfter", exp.GTE), ("CreatedBefore", exp.LT)):
+        if params.get(name):
+            conds.append(op(this=exp.column("create_ms"), expression=value(parse_time(name, params[name]))))
+            dated = True
+    return conds, dated
+
+
+@router.get("/v1/Video/Rooms", summary="List rooms (Twilio-compatible, with FIELD__OP filters)")
+def list_rooms(request: Request, sc: Scope = Depends(scope)) -> dict[str, Any]:
+    page, size = _page(request)
+    rq: RoomQuery = parse_room_query(request.query_params.multi_items(), extra_allowed=TWILIO_PARAMS)
+    if rq.page or rq.size != 50:
+        raise BadRequest("_page/_size: use Page and PageSize on this endpoint")
+    rq.page, rq.size = page, size
+    conds, dated = _twilio_conditions(request)
+    dated = dated or bool(rq.range or rq.since_ms is not None or rq.until_ms is not None)
+    svc = services(request)
+    rows = rooms_q.list_rooms(svc.store, sc.account_sid, rq, extra=conds, default_completed_24h=not dated)
+    base = base_url(request)
+    return {"rooms": [rooms_q.room_json(r, base) for r in rows[:size]],
+            "meta": _meta(request, "rooms", page, size, len(rows) > size)}
+
+
+@router.get("/v1/Video/Rooms/{room_sid}", summary="Fetch a room summary")
+def get_room(room_sid: str, request: Request, sc: Scope = Depends(scope)) -> dict[str, Any]:
+    sid = sid_param(room_sid, "RM", "room")
+    return rooms_q.room_json(rooms_q.get_room(services(request).store, sc, sid), base_url(request))
+
+
+@router.get("/v1/Video/Rooms/{room_sid}/Participants", summary="List a room's participants")
+def list_participants(room_sid: str, request: Request, sc: Scope = Depends(scope)) -> dict[str, Any]:
+    for key in request.query_params:
+        if key not in ("PageSize", "Page", "PageToken", "AccountSid"):
+            raise BadRequest(f"{key}: unknown parameter (this list takes paging only)")
+    sid = sid_param(room_sid, "RM", "room")
+    svc = services(request)
+    room = rooms_q.get_room(svc.store, sc, sid)
+    page, size = _page(request)
+    rows = rooms_q.list_participants(svc.store, room["account_sid"], sid, page, size)
+    base = base_url(request)
+    return {"participants": [rooms_q.participant_json(r, base) for r in rows[:size]],
+            "meta": _meta(request, "participants", page, size, len(rows) > size)}
+
+
+@router.get("/v1/Video/Rooms/{room_sid}/Participants/{participant_sid}", summary="Fetch a participant")
+def get_participant(room_sid: str, participant_sid: str, request: Request,
+                    sc: Scope = Depends(scope)) -> dict[str, Any]:
+    rsid = sid_param(room_sid, "RM", "room")
+    psid = sid_param(participant_sid, "PA", "participant")
+    row = rooms_q.get_participant(services(request).store, sc, rsid, psid)
+    return rooms_q.participant_json(row, base_url(request))
+
+
+@router.get("/v1/Video/Rooms/{room_sid}/Participants/{participant_sid}/Metrics",
+            summary="A participant's 10-second send and receive quality metrics")
+def get_metrics(room_sid: str, participant_sid: str, request: Request,
+                sc: Scope = Depends(scope)) -> dict[str, Any]:
+    rsid = sid_param(room_sid, "RM", "room")
+    psid = sid_param(participant_sid, "PA", "participant")
+    return participant_metrics(services(request).store, sc, rsid, psid)

@@ -1,0 +1,80 @@
+"""What routes share: the running service's parts, credentials, base URLs and bounded bodies."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from video_insights.accounts import Principal, authenticate
+from video_insights.analytics.rooms import Scope
+from video_insights.errors import BadRequest, NotFound, PayloadTooLarge, Unauthorized
+from video_insights.ingest.gateway import Gateway
+from video_insights.model.ids import is_sid, normalise_sid
+from video_insights.processing.pipeline import Pipeline
+from video_insights.settings import Settings
+from video_insights.store.base import Store
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    pipeline: Pipeline
+    gateway: Gateway
+
+
+def services(request: Request) -> Services:
+    svc: Services = request.app.state.services
+    return svc
+
+
+def principal(request: Request) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic" or not encoded:
+        raise Unauthorized("authentication required: HTTP Basic with AccountSid:AuthToken or ApiKeySid:Secret")
+    try:
+        username, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        raise Unauthorized("authentication failed: malformed Basic credentials") from None
+    return authenticate(services(request).store, username, password)
+
+
+def scope(request: Request) -> Scope:
+    """The principal's scope; `AccountSid=AC…` lets a parent read one of its subaccounts' lists."""
+    p = principal(request)
+    chosen = request.query_params.get("AccountSid")
+    if chosen is None:
+        return Scope(p.account_sid, p.reachable)
+    if not is_sid(chosen, "AC"):
+        raise BadRequest(f"AccountSid: expected AC followed by 32 hex digits, got {chosen!r}")
+    if normalise_sid(chosen) not in p.reachable:
+        raise NotFound(f"account {chosen} not found")
+    return Scope(normalise_sid(chosen), p.reachable)
+
+
+def base_url(request: Request) -> str:
+    configured = services(request).settings.public_url
+    return (configured or str(request.base_url)).rstrip("/")
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"request body of {declared} bytes is over the limit of {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"request body is over the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def sid_param(value: str, prefix: str, name: str) -> str:
+    if not is_sid(value, prefix):
+        raise NotFound(f"{name} {value!r} not found (expected {prefix} followed by 32 hex digits)")
+    return normalise_sid(value)

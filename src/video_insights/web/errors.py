@@ -1,0 +1,42 @@
+"""One error shape for every route: our exceptions, framework errors and anything unexpected."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from video_insights.errors import VideoInsightsError, error_body
+
+log = logging.getLogger(__name__)
+
+
+def _response(status: int, message: str, code: int | None = None) -> JSONResponse:
+    headers = {"WWW-Authenticate": 'Basic realm="Video Insights"'} if status == 401 else None
+    return JSONResponse(error_body(status, message, code=code), status_code=status, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(VideoInsightsError)
+    async def ours(request: Request, exc: VideoInsightsError) -> JSONResponse:
+        return _response(exc.status, exc.message, exc.code)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "path", "body"))
+        return _response(400, f"{where or 'request'}: {first.get('msg', 'invalid')}")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = {404: f"{request.url.path}: no such resource", 405: f"{request.method} is not allowed on "
+                   f"{request.url.path}"}.get(exc.status_code, str(exc.detail))
+        return _response(exc.status_code, message)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return _response(500, "internal error: the service logged the details")
