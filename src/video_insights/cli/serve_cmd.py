@@ -26,4 +26,4 @@ def serve(host: str | None, port: int | None, demo: bool, store: str | None) -> 
         url = f"http://{settings.host}:{settings.port}"
         click.echo(f"Demo account ready at {url}/\n  account SID: {creds['account_sid']}\n"
                    f"  auth token:  {creds['auth_token']}")
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level, ws="websockets")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level, ws="websockets-sansio")

@@ -6,6 +6,11 @@ series places them exactly on the poll axis. remote-inbound/outbound-rtp stats c
 last RTCP report instead (repeated while no new report arrives), so they are placed by aligning their
 last point with the last point of the local stat they describe. Older exports have no timestamp
 series at all: their points are spread evenly between the series' startTime and endTime.
+
+Limits of the format itself: Chrome keeps at most 1000 points per series, so an export of a call longer
+than ~16 minutes starts late (everything is aligned on the end, so what is there is placed right); and
+a property missing on some polls (remote-outbound-rtp roundTripTime between RTCP XR reports) has only
+its first and last times recorded, so its points are packed against its last one.
 """
 
 from __future__ import annotations
@@ -53,11 +58,12 @@ def rebuild_snapshots(pc_id: str, raw_stats: Any, where: str) -> list[StatsSnaps
     if not stats:
         return []
     axis = _poll_axis(stats, where)
+    positions = {t: i for i, t in enumerate(axis)}
     reports: list[dict[str, dict[str, Any]]] = [{} for _ in axis]
     ends: dict[str, int] = {}
     # Local stats first: remote ones are anchored on the local stat they point at.
     for stat in sorted(stats.values(), key=lambda s: s.stats_type in _REMOTE_TYPES):
-        _place_stat(stat, axis, reports, ends)
+        _place_stat(stat, axis, positions, reports, ends, f"{where}.{stat.stat_id}")
     snapshots = []
     for ts, report in zip(axis, reports, strict=True):
         for obj in report.values():
@@ -124,7 +130,7 @@ def _poll_axis(stats: dict[str, _Stat], where: str) -> list[float]:
     if polled:
         return sorted(polled)
     # Old export: no timestamps; the longest series spans the most polls.
-    longest = max((s for stat in stats.values() for s in stat.props.values()), key=lambda s: len(s.values))
+    longest = max((_longest(stat) for stat in stats.values()), key=lambda s: len(s.values))
     return _spread(longest, where)
 
 
@@ -138,15 +144,17 @@ def _spread(series: _Series, where: str) -> list[float]:
     return [series.start_ms + i * step for i in range(count)]
 
 
-def _place_stat(stat: _Stat, axis: list[float], reports: list[dict[str, dict[str, Any]]],
-                ends: dict[str, int]) -> None:
+def _place_stat(stat: _Stat, axis: list[float], positions: dict[float, int],
+                reports: list[dict[str, dict[str, Any]]], ends: dict[str, int], where: str) -> None:
     times = stat.timestamps()
-    indices = _axis_indices(stat, times, axis, ends)
+    indices = _axis_indices(stat, times, axis, positions, ends)
     if not indices:
         return
     ends[stat.stat_id] = indices[-1]
-    # A stat anchored near the start of the axis can have more points than polls before its anchor.
-    sample_times = times[-len(indices):] if times is not None else [axis[i] for i in indices]
+    # Properties are lined up on the stat's own clock (for remote stats, RTCP arrival times), not on
+    # the polls; a stat anchored near the start of the axis keeps only as many points as polls before.
+    own_times = times if times is not None else _spread(_longest(stat), where)
+    sample_times = own_times[-len(indices):]
     objs = []
     for index in indices:
         obj = reports[index].setdefault(stat.stat_id, {"id": stat.stat_id})
@@ -163,15 +171,18 @@ def _place_stat(stat: _Stat, axis: list[float], reports: list[dict[str, dict[str
             obj[prop] = value
 
 
-def _axis_indices(stat: _Stat, times: list[float] | None, axis: list[float],
+def _longest(stat: _Stat) -> _Series:
+    return max(stat.props.values(), key=lambda s: len(s.values))
+
+
+def _axis_indices(stat: _Stat, times: list[float] | None, axis: list[float], positions: dict[float, int],
                   ends: dict[str, int]) -> list[int]:
     count = stat.length() if times is None else len(times)
     if count == 0:
         return []
-    if times is not None and stat.stats_type not in _REMOTE_TYPES:
-        positions = {t: i for i, t in enumerate(axis)}
-        if all(t in positions for t in times):
-            return [positions[t] for t in times]
+    local = times is not None and stat.stats_type not in _REMOTE_TYPES
+    if local and times is not None and all(t in positions for t in times):
+        return [positions[t] for t in times]
     end = _anchor(stat, times, axis, ends)
     count = min(count, end + 1)
     return list(range(end - count + 1, end + 1))

@@ -1,0 +1,97 @@
+"""Shared fixtures: a real DuckDB file per test, and a real server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from video_insights import accounts
+from video_insights.app import create_app
+from video_insights.settings import Settings
+from video_insights.store.duckdb_store import DuckDBStore
+
+DATA = Path(__file__).parent / "data"
+
+
+@dataclass
+class Creds:
+    account_sid: str
+    auth_token: str
+    key_sid: str
+    key_secret: str
+
+    @property
+    def basic(self) -> tuple[str, str]:
+        return (self.account_sid, self.auth_token)
+
+
+@dataclass
+class LiveServer:
+    url: str
+    settings: Settings
+    store: DuckDBStore
+    app: object
+
+    def client(self, creds: Creds | None = None) -> httpx.Client:
+        return httpx.Client(base_url=self.url, auth=creds.basic if creds else None, timeout=30)
+
+    def flush(self) -> None:
+        """Wait until the writer has stored and summarized everything submitted so far."""
+        pipeline = self.app.state.services.pipeline  # type: ignore[attr-defined]
+        fut = pipeline.submit(wait=True)
+        fut.result(timeout=60)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings.from_env({}, store=f"duckdb:///{tmp_path / 'vi.duckdb'}", writer_flush_ms=20)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[DuckDBStore]:
+    s = DuckDBStore(tmp_path / "vi.duckdb")
+    s.migrate()
+    yield s
+    s.close()
+
+
+def make_account(store: DuckDBStore, parent: str | None = None) -> Creds:
+    a = accounts.create_account(store, friendly_name="test", parent=parent)
+    k = accounts.create_key(store, a.sid)
+    return Creds(a.sid, a.auth_token, k.sid, k.secret)
+
+
+@pytest.fixture
+def creds(store: DuckDBStore) -> Creds:
+    return make_account(store)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def live_server(store: DuckDBStore, settings: Settings) -> Iterator[LiveServer]:
+    port = _free_port()
+    app = create_app(settings, store=store)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not server.started:
+        if time.time() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    yield LiveServer(f"http://127.0.0.1:{port}", settings, store, app)
+    server.should_exit = True
+    thread.join(timeout=20)

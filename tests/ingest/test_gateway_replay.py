@@ -1,0 +1,130 @@
+"""The recorded getStats series replayed as twilio-video.js `quality/stats-report` events over a real
+WebSocket to a running server, then read back through the Metrics endpoint."""
+
+from __future__ import annotations
+
+import gzip
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from websockets.sync.client import connect
+
+from video_insights.ingest.auth import mint_token
+from video_insights.model.ids import new_sid
+from video_insights.processing.getstats import snapshot_to_gateway_payload
+
+SERIES = Path(__file__).parent.parent / "data" / "getstats" / "chromium156"
+REPORT_EVERY = 10  # the series has one getStats() a second; twilio-video.js publishes every 10 s
+
+
+def _series(name: str) -> list[dict[str, Any]]:
+    with gzip.open(SERIES / f"{name}.jsonl.gz") as f:
+        return [orjson.loads(line) for line in f]
+
+
+def _shift(value: Any, offset: float) -> Any:
+    """Move every timestamp of a recorded report to now: the gateway takes only recent events."""
+    if isinstance(value, dict):
+        return {k: (v + offset if k == "timestamp" and isinstance(v, (int, float)) else _shift(v, offset))
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shift(v, offset) for v in value]
+    return value
+
+
+def _reports(lines: list[dict[str, Any]], label: str, offset: float) -> list[tuple[int, dict[str, Any]]]:
+    mine = [ln for ln in lines if ln["label"] == label]
+    chosen = [ln for i, ln in enumerate(mine) if i % REPORT_EVERY == 0 or i == len(mine) - 1]
+    out = []
+    for ln in chosen:
+        stats = {s["id"]: s for s in _shift(ln["stats"], offset)}
+        out.append((int(ln["clientTs"] + offset), snapshot_to_gateway_payload(stats, f"pc-{label}")))
+    return out
+
+
+def _publish(url: str, creds, room_sid: str, identity: str, reports: list[tuple[int, dict[str, Any]]]) -> str:
+    token = mint_token(creds.account_sid, creds.key_sid, creds.key_secret, identity)
+    participant = new_sid("PA")
+    with connect(url.replace("http://", "ws://") + "/v1/VideoEvents") as ws:
+        ws.send(orjson.dumps({"type": "connect", "token": token, "version": 1, "publisher": {
+            "name": "twilio-video.js", "sdkVersion": "2.28.1", "participantSid": participant, "roomSid": room_sid,
+            "userAgent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                         "HeadlessChrome/156.0.0.0 Safari/537.36"}}).decode())
+        answer = orjson.loads(ws.recv(timeout=10))
+        assert answer["type"] == "connected", answer
+        for ts, payload in reports:
+            ws.send(orjson.dumps({"type": "event", "version": 1, "session": answer["session"], "group": "quality",
+                                  "name": "stats-report", "timestamp": ts, "payload": payload}).decode())
+    return participant
+
+
+def _metrics(client, room: str, participant: str, want_points: int) -> dict[str, Any]:
+    deadline = time.time() + 20
+    while True:
+        r = client.get(f"/v1/Video/Rooms/{room}/Participants/{participant}/Metrics")
+        if r.status_code == 200:
+            body = r.json()
+            points = sum(len(t["points"]) for t in body["send"]) + sum(len(t["points"]) for t in body["receive"])
+            if points >= want_points:
+                return body
+        if time.time() > deadline:
+            raise AssertionError(f"metrics never arrived: {r.status_code} {r.text}")
+        time.sleep(0.1)
+
+
+def _outbound(stats: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [s for s in stats if s["type"] == "outbound-rtp" and s.get("kind") == kind]
+
+
+@pytest.mark.parametrize("name,layers", [("pw_nosim", 1), ("pw_simulcast", 3), ("pw_relay_d100_l5", 1),
+                                         ("pw_relay_simulcast", 3)])
+def test_replayed_series_reads_back(live_server, creds, name, layers):
+    lines = _series(name)
+    offset = time.time() * 1000 - lines[-1]["clientTs"] - 5_000
+    room = new_sid("RM")
+    sender = _reports(lines, "sender", offset)
+    participant = _publish(live_server.url, creds, room, "alice", sender)
+    receiver = _publish(live_server.url, creds, room, "bob", _reports(lines, "receiver", offset))
+    with live_server.client(creds) as client:
+        body = _metrics(client, room, participant, want_points=2 * len(sender) - 2)
+        kinds = sorted(t["kind"] for t in body["send"])
+        assert kinds == ["audio", "video"], "simulcast layers must merge into one video track"
+        video = next(t for t in body["send"] if t["kind"] == "video")
+        assert video["codec"] == "VP8"
+        # Expected bitrate of the second report, computed from the raw series: Σ layers Δbytes × 8 / Δt.
+        first, second = sender[0][1], sender[1][1]
+        sent = [sum(e["bytesSent"] for e in p["localVideoTrackStats"]) for p in (first, second)]
+        assert len(second["localVideoTrackStats"]) == layers
+        dt = (sender[1][0] - sender[0][0]) / 1000
+        point = video["points"][1]
+        assert point["bitrate_bps"] == pytest.approx((sent[1] - sent[0]) * 8 / dt, rel=0.05)
+        assert all(p["packet_loss_pct"] is None or 0 <= p["packet_loss_pct"] <= 100 for p in video["points"])
+        recv = _metrics(client, room, receiver, want_points=1)
+        assert len(recv["receive"]) == 1 and recv["receive"][0]["points"][-1]["bitrate_bps"] > 100_000
+        room_body = client.get(f"/v1/Video/Rooms/{room}").json()
+        assert room_body["unique_participants"] == 2 and room_body["room_status"] == "in_progress"
+        pbody = client.get(f"/v1/Video/Rooms/{room}/Participants/{participant}").json()
+        assert pbody["sdk"] == {"name": "twilio-video.js", "version": "2.28.1"}
+        assert pbody["browser"]["name"] == "HeadlessChrome"
+
+
+def test_relayed_call_shows_loss_and_rtt(live_server, creds):
+    lines = _series("pw_relay_d100_l5")
+    offset = time.time() * 1000 - lines[-1]["clientTs"] - 5_000
+    room = new_sid("RM")
+    # Every sample (1 s), so the intervals carry enough RTCP reports to measure the relay's 200 ms.
+    sender = [(int(ln["clientTs"] + offset), snapshot_to_gateway_payload(
+        {s["id"]: s for s in _shift(ln["stats"], offset)}, "pc")) for ln in lines if ln["label"] == "sender"]
+    participant = _publish(live_server.url, creds, room, "carol", sender)
+    with live_server.client(creds) as client:
+        body = _metrics(client, room, participant, want_points=2)
+        time.sleep(0.5)
+        body = _metrics(client, room, participant, want_points=2)
+        rtts = [p["rtt_ms"] for t in body["send"] for p in t["points"] if p["rtt_ms"] is not None]
+        assert rtts and all(180 <= r <= 260 for r in rtts), rtts
+        losses = [p["packet_loss_pct"] for t in body["send"] if t["kind"] == "audio" for p in t["points"]
+                  if p["packet_loss_pct"] is not None]
+        assert losses and max(losses) > 1.0
