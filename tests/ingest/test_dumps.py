@@ -186,7 +186,7 @@ def _without(stat: dict[str, Any], keys: set[str]) -> dict[str, Any]:
 
 
 def _poll_time(snapshot: Any) -> float:
-    return round(next(o["timestamp"] for o in snapshot.stats.values() if o["type"] == "transport"), 3)
+    return round(float(next(o["timestamp"] for o in snapshot.stats.values() if o["type"] == "transport")), 3)
 
 
 # --- old-style exports -----------------------------------------------------------------------------

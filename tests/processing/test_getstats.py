@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from video_insights.ingest.dumps import parse_dump
-from video_insights.model.records import StreamSample
+from video_insights.model.records import Direction, MediaKind, StreamSample
 from video_insights.processing.getstats import (
     gateway_entry_to_sample,
     snapshot_to_gateway_payload,
@@ -19,9 +19,10 @@ from video_insights.processing.getstats import (
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 SERIES = DATA / "getstats" / "chromium156"
-IDS = {"account_sid": "AC1", "room_sid": "RM1", "participant_sid": "PA1"}
-LISTS = {("send", "audio"): "localAudioTrackStats", ("send", "video"): "localVideoTrackStats",
-         ("recv", "audio"): "audioTrackStats", ("recv", "video"): "videoTrackStats"}
+IDS: dict[str, Any] = {"account_sid": "AC1", "room_sid": "RM1", "participant_sid": "PA1"}
+LISTS: dict[tuple[Direction, MediaKind], str] = {
+    ("send", "audio"): "localAudioTrackStats", ("send", "video"): "localVideoTrackStats",
+    ("recv", "audio"): "audioTrackStats", ("recv", "video"): "videoTrackStats"}
 
 
 def series(name: str) -> list[dict[str, Any]]:
@@ -133,7 +134,8 @@ def test_missing_values_stay_none() -> None:
 
 
 def test_remote_inbound_found_by_remote_id_or_by_ssrc_and_kind() -> None:
-    base = {"O": {"id": "O", "type": "outbound-rtp", "kind": "audio", "ssrc": 7, "timestamp": 1},
+    base: dict[str, dict[str, Any]] = {
+            "O": {"id": "O", "type": "outbound-rtp", "kind": "audio", "ssrc": 7, "timestamp": 1},
             "R": {"id": "R", "type": "remote-inbound-rtp", "kind": "audio", "ssrc": 7, "packetsLost": 3}}
     assert samples(base)[0].packets_lost == 3  # same SSRC and kind, no links (Firefox audio)
     base["O"]["remoteId"] = "R"
@@ -155,7 +157,7 @@ def test_old_firefox_is_remote_stats_and_moz_rtt() -> None:
 
 
 def test_legacy_track_id_and_kind_from_codec() -> None:
-    report = {"T": {"id": "T", "type": "track", "trackIdentifier": "cam-9"},
+    report: dict[str, dict[str, Any]] = {"T": {"id": "T", "type": "track", "trackIdentifier": "cam-9"},
               "C": {"id": "C", "type": "codec", "mimeType": "video/H264"},
               "O": {"id": "O", "type": "outbound-rtp", "ssrc": 3, "trackId": "T", "codecId": "C",
                     "timestamp": 2},
