@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
 import numpy as np
 
 from video_insights.demo.clients import Client, draw_client
@@ -128,9 +126,9 @@ def plan_room(rng: np.random.Generator, seed: RoomSeed, identities: Sequence[str
     via_api = twilio and rng.random() < VIA_API_SHARE
     windows = _windows(rng, seed.create_ms, length, n, via_api)
     names = rng.choice(len(identities), size=n, replace=False)
-    people = [_participant(rng, seed, room_type, twilio, identities[int(i)], j, w)
+    people = [_participant(rng, seed, twilio, identities[int(i)], j, w)
               for j, (i, w) in enumerate(zip(names, windows, strict=True))]
-    people = _with_rejoins(rng, seed.sid, people)
+    people = _with_rejoins(rng, seed.sid, people, twilio)
     last_leave = max(p.leave_ms for p in people)
     room = Room(seed.sid, _room_name(rng, room_type), room_type, seed.create_ms, seed.home_region, twilio,
                 recorded=twilio and room_type in ("group", "group_small") and rng.random() < 0.25,
@@ -188,9 +186,9 @@ def _faults(rng: np.random.Generator, twilio: bool) -> Faults:
                   goodbye=twilio or rng.random() >= 0.06)
 
 
-def _participant(rng: np.random.Generator, seed: RoomSeed, room_type: str, twilio: bool, identity: str,
+def _participant(rng: np.random.Generator, seed: RoomSeed, twilio: bool, identity: str,
                  index: int, window: tuple[int, int]) -> Participant:
-    client = draw_client(rng, twilio, room_type)
+    client = draw_client(rng, twilio)
     network, far = _network(rng, client.mobile)
     local = rng.random() < 0.8
     region = seed.home_region if local and not far else _region(rng, exclude=seed.home_region)
@@ -203,7 +201,8 @@ def _region(rng: np.random.Generator, exclude: str) -> str:
     return REGIONS[_pick(rng, w)]
 
 
-def _with_rejoins(rng: np.random.Generator, room_sid: str, people: list[Participant]) -> list[Participant]:
+def _with_rejoins(rng: np.random.Generator, room_sid: str, people: list[Participant], twilio: bool
+                  ) -> list[Participant]:
     """Some people drop out and come back: the same identity with a new participant SID."""
     out = list(people)
     for p in people:
@@ -216,9 +215,8 @@ def _with_rejoins(rng: np.random.Generator, room_sid: str, people: list[Particip
         if back >= p.leave_ms - 20 * SECOND:
             continue
         again = Participant(derived_sid("PA", room_sid, p.sid, "rejoin"), p.identity, back, p.leave_ms, p.client,
-                            p.network, p.region, _faults(rng, twilio=p.faults.goodbye))
+                            p.network, p.region, _faults(rng, twilio))
         p.leave_ms = split
-        p.faults = Faults(p.faults.setup_ms, p.faults.gum_denied, p.faults.ice_failed, p.faults.reconnects, True)
         out.append(again)
     return out
 
@@ -278,9 +276,3 @@ def identity_pool(rng: np.random.Generator, size: int) -> list[str]:
     pool = [people[int(i)] for i in order[:min(size, len(people))]]
     pool += [f"guest-{int(g):05d}" for g in rng.choice(100_000, size=max(MAX_IN_ROOM, size // 4), replace=False)]
     return pool
-
-
-def summary_of(rooms: Sequence[Room]) -> dict[str, Any]:
-    """Counts that help tune the rates (not used to build any summary row)."""
-    people = [p for r in rooms for p in r.participants]
-    return {"rooms": len(rooms), "participants": len(people)}

@@ -40,7 +40,7 @@ async def video_events_ws(ws: WebSocket) -> None:
     await ws.accept()
     svc = ws.app.state.services
     try:
-        first = await asyncio.wait_for(ws.receive_text(), timeout=CONNECT_TIMEOUT_S)
+        first = await asyncio.wait_for(_receive(ws), timeout=CONNECT_TIMEOUT_S)
         session, token = await asyncio.to_thread(svc.gateway.connect, _json(first, "message"))
     except (TimeoutError, WebSocketDisconnect):
         await _close(ws, 1008)
@@ -52,13 +52,21 @@ async def video_events_ws(ws: WebSocket) -> None:
     await ws.send_text(orjson.dumps({"type": "connected", "session": token}).decode())
     try:
         while True:
-            text = await ws.receive_text()
-            _handle_ws_message(svc, session, text)
+            _handle_ws_message(svc, session, await _receive(ws))
     except WebSocketDisconnect:
         return
 
 
-def _handle_ws_message(svc: Any, session: GatewaySession, text: str) -> None:
+async def _receive(ws: WebSocket) -> str | bytes:
+    """The next message, text or binary (UTF-8 JSON either way)."""
+    message = await ws.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    data: str | bytes | None = message.get("text")
+    return data if data is not None else message.get("bytes") or b""
+
+
+def _handle_ws_message(svc: Any, session: GatewaySession, text: str | bytes) -> None:
     try:
         if len(text) > MAX_WS_MESSAGE:
             raise BadRequest(f"message: over {MAX_WS_MESSAGE} bytes")

@@ -1,0 +1,113 @@
+"""Sustained ingest through the WebSocket gateway into the store, by one server process.
+
+Many simulated participants (one WebSocket each) send twilio-video.js `quality/stats-report`
+events (one audio and one 3-layer simulcast video track: 4 SSRC entries per report) as fast as the
+server takes them, for a fixed time. Throughput counts only what reached the store: samples committed
+(read back through the store after the run) / 4 per event, over the sending time plus the time the
+writer needed to drain. Also reports the server's peak RSS.
+
+    python bench/ingest_gateway.py --seconds 30 --connections 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+import websockets
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import Server, cli, machine  # noqa: E402
+
+from video_insights.ingest.auth import mint_token  # noqa: E402
+from video_insights.model.ids import new_sid  # noqa: E402
+
+ENTRIES_PER_EVENT = 4
+
+
+def report(n: int, ts: int) -> dict[str, object]:
+    def out(ssrc: int, kbps: int, rid: str | None) -> dict[str, object]:
+        sent = n * kbps * 1250
+        return {"trackId": "v1" if rid else "a1", "trackSid": None, "timestamp": ts, "ssrc": ssrc,
+                "codec": "VP8" if rid else "opus", "packetsLost": n, "bytesSent": sent, "packetsSent": sent // 1000,
+                "roundTripTime": 42.0, "jitter": 3.0, "totalRoundTripTime": 0.042 * n,
+                "roundTripTimeMeasurements": n, **({"rid": rid, "frameRate": 30} if rid else {"audioLevel": 100})}
+
+    return {"peerConnectionId": "pc1", "localAudioTrackStats": [out(1, 40, None)],
+            "localVideoTrackStats": [out(2, 150, "q"), out(3, 500, "h"), out(4, 1500, "f")],
+            "audioTrackStats": [], "videoTrackStats": []}
+
+
+async def participant(url: str, token: str, room: str, deadline: float, counter: list[int]) -> None:
+    async with websockets.connect(url, max_queue=None) as ws:
+        await ws.send(json.dumps({"type": "connect", "token": token, "version": 1, "publisher": {
+            "name": "bench", "sdkVersion": "1", "userAgent": "bench", "roomSid": room,
+            "participantSid": new_sid("PA")}}))
+        session = json.loads(await ws.recv())["session"]
+        n = 0
+        start = int(time.time() * 1000) - 3_600_000
+        while time.time() < deadline:
+            n += 1
+            ts = start + n * 10_000  # reports 10 s apart in event time, sent as fast as accepted
+            await ws.send(orjson.dumps({"type": "event", "version": 1, "session": session, "group": "quality",
+                                        "name": "stats-report", "timestamp": ts, "payload": report(n, ts)}).decode())
+            counter[0] += 1
+            if n % 50 == 0:
+                await asyncio.sleep(0)
+
+
+async def drive(base: str, token: str, connections: int, seconds: float) -> int:
+    url = base.replace("http://", "ws://") + "/v1/VideoEvents"
+    counter = [0]
+    deadline = time.time() + seconds
+    rooms = [new_sid("RM") for _ in range(max(1, connections // 4))]
+    await asyncio.gather(*(participant(url, token, rooms[i % len(rooms)], deadline, counter)
+                           for i in range(connections)))
+    return counter[0]
+
+
+def samples_stored(base: str, creds: dict[str, str]) -> int:
+    import httpx
+
+    health = httpx.get(base + "/healthz", timeout=30).json()
+    return int(health["pipeline"]["samples"])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--connections", type=int, default=100)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        store = f"duckdb:///{tmp}/bench.duckdb"
+        account = cli(store, "accounts", "create")
+        key = cli(store, "keys", "create", "--account", account["account_sid"])
+        token = mint_token(account["account_sid"], key["sid"], key["secret"], "bench", ttl=86_400)
+        server = Server(store)
+        try:
+            started = time.time()
+            sent = asyncio.run(drive(server.url, token, args.connections, args.seconds))
+            sending = time.time() - started
+            while samples_stored(server.url, account) < sent * ENTRIES_PER_EVENT:
+                if time.time() - started > args.seconds * 10 + 60:
+                    break
+                time.sleep(0.2)
+            total = time.time() - started
+            stored = samples_stored(server.url, account) // ENTRIES_PER_EVENT
+            result = {"connections": args.connections, "events_sent": sent, "events_stored": stored,
+                      "send_seconds": round(sending, 1), "drain_seconds": round(total - sending, 1),
+                      "events_per_s_sent": round(sent / sending), "events_per_s_stored": round(stored / total),
+                      "server_peak_rss_mb": round(server.rss_mb()), "machine": machine()}
+        finally:
+            server.stop()
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
