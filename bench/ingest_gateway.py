@@ -1,8 +1,9 @@
 """Sustained ingest through the WebSocket gateway into the store, by one server process.
 
 Many simulated participants (one WebSocket each) send twilio-video.js `quality/stats-report`
-events (one audio and one 3-layer simulcast video track: 4 SSRC entries per report) as fast as the
-server takes them, for a fixed time. Throughput counts only what reached the store: samples committed
+events (one audio and one 3-layer simulcast video track: 4 SSRC entries per report) at a fixed
+offered rate, in fast-forward (each report advances the call by 10 s, as a real client's would), for a
+fixed time. Throughput counts only what reached the store: samples committed
 (read back through the store after the run) / 4 per event, over the sending time plus the time the
 writer needed to drain. Also reports the server's peak RSS.
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import random
 import sys
 import tempfile
 import time
@@ -44,30 +46,32 @@ def report(n: int, ts: int) -> dict[str, object]:
             "audioTrackStats": [], "videoTrackStats": []}
 
 
-async def participant(url: str, token: str, room: str, deadline: float, counter: list[int]) -> None:
+async def participant(url: str, token: str, room: str, deadline: float, counter: list[int], period: float) -> None:
     async with websockets.connect(url, max_queue=None) as ws:
         await ws.send(json.dumps({"type": "connect", "token": token, "version": 1, "publisher": {
             "name": "bench", "sdkVersion": "1", "userAgent": "bench", "roomSid": room,
             "participantSid": new_sid("PA")}}))
         session = json.loads(await ws.recv())["session"]
         n = 0
-        start = int(time.time() * 1000) - 3_600_000
+        start = int(time.time() * 1000) - 3 * 3_600_000
+        next_at = time.monotonic() + period * random.random()
         while time.time() < deadline:
             n += 1
-            ts = start + n * 10_000  # reports 10 s apart in event time, sent as fast as accepted
+            ts = start + n * 10_000  # reports 10 s apart in event time
             await ws.send(orjson.dumps({"type": "event", "version": 1, "session": session, "group": "quality",
                                         "name": "stats-report", "timestamp": ts, "payload": report(n, ts)}).decode())
             counter[0] += 1
-            if n % 50 == 0:
-                await asyncio.sleep(0)
+            next_at += period
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
 
 
-async def drive(base: str, token: str, connections: int, seconds: float) -> int:
+async def drive(base: str, token: str, connections: int, seconds: float, rate: float) -> int:
     url = base.replace("http://", "ws://") + "/v1/VideoEvents"
     counter = [0]
     deadline = time.time() + seconds
     rooms = [new_sid("RM") for _ in range(max(1, connections // 4))]
-    await asyncio.gather(*(participant(url, token, rooms[i % len(rooms)], deadline, counter)
+    period = connections / rate
+    await asyncio.gather(*(participant(url, token, rooms[i % len(rooms)], deadline, counter, period)
                            for i in range(connections)))
     return counter[0]
 
@@ -82,7 +86,8 @@ def samples_stored(base: str, creds: dict[str, str]) -> int:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=float, default=20)
-    ap.add_argument("--connections", type=int, default=100)
+    ap.add_argument("--connections", type=int, default=1000)
+    ap.add_argument("--rate", type=float, default=10_000, help="offered stats-reports per second in all")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         store = f"duckdb:///{tmp}/bench.duckdb"
@@ -92,7 +97,7 @@ def main() -> None:
         server = Server(store)
         try:
             started = time.time()
-            sent = asyncio.run(drive(server.url, token, args.connections, args.seconds))
+            sent = asyncio.run(drive(server.url, token, args.connections, args.seconds, args.rate))
             sending = time.time() - started
             while samples_stored(server.url, account) < sent * ENTRIES_PER_EVENT:
                 if time.time() - started > args.seconds * 10 + 60:
@@ -100,7 +105,7 @@ def main() -> None:
                 time.sleep(0.2)
             total = time.time() - started
             stored = samples_stored(server.url, account) // ENTRIES_PER_EVENT
-            result = {"connections": args.connections, "events_sent": sent, "events_stored": stored,
+            result = {"connections": args.connections, "offered_per_s": args.rate, "events_sent": sent, "events_stored": stored,
                       "send_seconds": round(sending, 1), "drain_seconds": round(total - sending, 1),
                       "events_per_s_sent": round(sent / sending), "events_per_s_stored": round(stored / total),
                       "server_peak_rss_mb": round(server.rss_mb()), "machine": machine()}

@@ -45,9 +45,7 @@ class LiveServer:
 
     def flush(self) -> None:
         """Wait until the writer has stored and summarized everything submitted so far."""
-        pipeline = self.app.state.services.pipeline  # type: ignore[attr-defined]
-        fut = pipeline.submit(wait=True)
-        fut.result(timeout=60)
+        self.app.state.services.pipeline.settle()  # type: ignore[attr-defined]
 
 
 @pytest.fixture

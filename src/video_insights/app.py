@@ -24,7 +24,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     store = store or open_store(settings.store)
     store.migrate()
     pipeline = Pipeline(store, settings)
-    svc = Services(settings, store, pipeline, Gateway(store, pipeline, settings))
+    svc = Services(settings, store, pipeline, Gateway(store, settings))
     scheduler = Scheduler(svc.pipeline, settings)
 
     @asynccontextmanager

@@ -43,6 +43,8 @@ class Settings:
     max_import_bytes: int = _f(64 * 1_048_576, "Largest dump accepted by imports.")
     writer_flush_ms: int = _f(200, "How long the writer gathers rows before it commits a batch.")
     writer_max_rows: int = _f(50_000, "Rows that make the writer commit at once.")
+    summary_delay_s: float = _f(15.0, "Telemetry makes a room's summary stale; it is recomputed at most this late "
+                                      "(webhooks and imports recompute at once; metrics are always live).")
     session_secret: str = _f("", "Secret that signs UI session cookies; empty = derived from the store.")
     log_level: str = _f("info", "Log level.")
 

@@ -112,6 +112,7 @@ def test_replayed_series_reads_back(live_server, creds, name, layers):
         assert all(p["packet_loss_pct"] is None or 0 <= p["packet_loss_pct"] <= 100 for p in video["points"])
         recv = _metrics(client, room, receiver, want_points=1)
         assert len(recv["receive"]) == 1 and recv["receive"][0]["points"][-1]["bitrate_bps"] > 100_000
+        live_server.flush()
         room_body = client.get(f"/v1/Video/Rooms/{room}").json()
         assert room_body["unique_participants"] == 2 and room_body["room_status"] == "in_progress"
         pbody = client.get(f"/v1/Video/Rooms/{room}/Participants/{participant}").json()

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from video_insights import accounts
-from video_insights.cli.main import emit, fails_cleanly, main, settings_for, store_option
+from video_insights.cli.main import emit, fails_cleanly, main, settings_for, sid_option, store_option
 from video_insights.ingest import dump_import
 from video_insights.ingest.auth import mint_token
 from video_insights.processing.pipeline import Pipeline
@@ -39,7 +39,7 @@ def accounts_group() -> None:
 
 @accounts_group.command("create")
 @click.option("--friendly-name", default=None)
-@click.option("--parent", default=None, help="Parent account SID: makes a subaccount.")
+@click.option("--parent", default=None, callback=sid_option("AC"), help="Parent account SID: makes a subaccount.")
 @click.option("--sid", default=None, help="Register an existing Twilio account SID (with --auth-token).")
 @click.option("--auth-token", default=None)
 @store_option
@@ -58,7 +58,7 @@ def keys_group() -> None:
 
 
 @keys_group.command("create")
-@click.option("--account", required=True)
+@click.option("--account", required=True, callback=sid_option("AC"), help="The account the key belongs to.")
 @click.option("--sid", default=None, help="Register an existing Twilio API key SID (with --secret).")
 @click.option("--secret", default=None)
 @click.option("--livekit-key", default=None)
@@ -74,21 +74,24 @@ def keys_create(account: str, sid: str | None, secret: str | None, livekit_key: 
 
 
 @main.command()
-@click.option("--account", required=True)
-@click.option("--key", "key_sid", required=True)
-@click.option("--secret", required=True)
+@click.option("--account", required=True, callback=sid_option("AC"), help="Account SID (the token's sub).")
+@click.option("--key", "key_sid", required=True, callback=sid_option("SK"), help="API key SID (the token's iss).")
+@click.option("--secret", required=True, help="The API key's secret (signs the token).")
 @click.option("--identity", required=True)
-@click.option("--room", default=None)
-@click.option("--ttl", default=3600, show_default=True, type=click.IntRange(60, 86400))
+@click.option("--room", default=None, help="Room name for the video grant.")
+@click.option("--ttl", default=3600, show_default=True, type=click.IntRange(60, 86400), help="Seconds.")
+@store_option
 @fails_cleanly
-def token(account: str, key_sid: str, secret: str, identity: str, room: str | None, ttl: int) -> None:
-    """Print an access token for the collector (or any gateway client)."""
+def token(account: str, key_sid: str, secret: str, identity: str, room: str | None, ttl: int,
+          store: str | None) -> None:
+    """Print an access token for the collector (or any gateway client). Needs no store: `--store` is
+    accepted like on every command, and unused."""
     click.echo(mint_token(account, key_sid, secret, identity, room=room, ttl=ttl))
 
 
 @main.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--account", required=True)
+@click.option("--account", required=True, callback=sid_option("AC"), help="The account the rooms belong to.")
 @click.option("--room-type", default="group", type=click.Choice(dump_import.ROOM_TYPES))
 @click.option("--identity", default=None)
 @store_option
@@ -99,12 +102,20 @@ def import_cmd(files: tuple[Path, ...], account: str, room_type: str, identity: 
     s = _store(store)
     owner = accounts.get_account(s, account)
     pipeline = Pipeline(s, settings_for(store))
+
+    def build(f: Path) -> dump_import.ImportedDump:
+        return dump_import.build(f.read_bytes(), account_sid=owner.sid, file_name=f.name, room_type=room_type,
+                                 identity=identity)
+
+    # Check every file before writing any (one that is not a dump leaves the store as it was), without
+    # holding every file's samples in memory at once.
+    for f in files:
+        build(f)
     results = []
     for f in files:
-        built = dump_import.build(f.read_bytes(), account_sid=owner.sid, file_name=f.name, room_type=room_type,
-                                  identity=identity)
-        pipeline.write_now(built.samples, built.events, period_ms=built.period_ms)
-        results.append({"file": str(f), **built.result.to_json()})
+        b = build(f)
+        pipeline.write_now(b.samples, b.events, period_ms=b.period_ms)
+        results.append({"file": str(f), **b.result.to_json()})
     emit(results)
 
 

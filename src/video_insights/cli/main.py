@@ -6,13 +6,14 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 import orjson
 
 from video_insights import __version__
 from video_insights.errors import BadRequest, VideoInsightsError
+from video_insights.model.ids import is_sid, normalise_sid
 from video_insights.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -28,6 +29,12 @@ def settings_for(store: str | None, **overrides: Any) -> Settings:
         raise click.UsageError(str(e)) from None
 
 
+def fail(message: object, status: int) -> NoReturn:
+    """The one line on stderr, and the exit status."""
+    click.echo(f"error: {' '.join(str(message).split())}", err=True)
+    sys.exit(status)
+
+
 def fails_cleanly(fn: F) -> F:
     """Turn our errors into one line on stderr and exit status 1 (2 for bad input)."""
 
@@ -35,24 +42,58 @@ def fails_cleanly(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
+        except click.ClickException:
+            raise  # usage errors: the group words them
         except BadRequest as e:
-            click.echo(f"error: {e.message}", err=True)
-            sys.exit(2)
+            fail(e.message, 2)
         except VideoInsightsError as e:
-            click.echo(f"error: {e.message}", err=True)
-            sys.exit(1)
+            fail(e.message, 1)
         except OSError as e:
-            click.echo(f"error: {e}", err=True)
-            sys.exit(1)
+            fail(e, 1)
+        except Exception as e:  # a bug: still one line, and a failure status rather than a traceback
+            fail(f"internal error ({type(e).__name__}: {e})", 1)
 
     return wrapper  # type: ignore[return-value]
+
+
+def sid_option(prefix: str) -> Callable[[click.Context, click.Parameter, str | None], str | None]:
+    """A click callback: the option must be a SID with this prefix (else exit status 2)."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not is_sid(value, prefix):
+            raise click.BadParameter(f"expected {prefix} followed by 32 hex digits, got {value!r}")
+        return normalise_sid(value)
+
+    return check
+
+
+class OneLineErrors(click.Group):
+    """Click prints usage errors over several lines; the contract is one line on stderr."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as e:  # bare `video-insights`: show the help
+            e.show()
+            sys.exit(e.exit_code)
+        except click.ClickException as e:
+            hint = f" (see '{e.ctx.command_path} --help')" if isinstance(e, click.UsageError) and e.ctx else ""
+            fail(e.format_message() + hint, e.exit_code)
+        except click.Abort:
+            fail("aborted", 1)
+        sys.exit(rv if isinstance(rv, int) else 0)
 
 
 def emit(value: Any) -> None:
     click.echo(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode())
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="video-insights")
 def main() -> None:
     """Video Insights: call-quality analytics for WebRTC video applications."""
@@ -60,4 +101,5 @@ def main() -> None:
 
 from video_insights.cli import admin, serve_cmd  # noqa: E402  (commands register on `main`)
 
-__all__ = ["Path", "admin", "emit", "fails_cleanly", "main", "serve_cmd", "settings_for", "store_option"]
+__all__ = ["Path", "admin", "emit", "fail", "fails_cleanly", "main", "serve_cmd", "settings_for", "sid_option",
+           "store_option"]

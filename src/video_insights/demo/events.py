@@ -41,18 +41,19 @@ def _iso(ms: int) -> str:
 
 def _callbacks(account: str, room: Room, now_ms: int, rng: np.random.Generator) -> list[Event]:
     calls: list[Callback] = [(room.create_ms, lc.ROOM_CREATED, {
-        "MediaRegion": room.media_region, "StatusCallback": STATUS_CALLBACK, "StatusCallbackMethod": "POST"})]
+        "StatusCallback": STATUS_CALLBACK, "StatusCallbackMethod": "POST"})]
     for p in room.participants:
         calls += _participant_callbacks(p)
         if room.recorded:
             calls += [c for t in p.tracks for c in _recording_callbacks(t, rng)]
     calls.append((room.end_ms, lc.ROOM_ENDED, {"RoomDuration": str(round((room.end_ms - room.create_ms) / 1000))}))
     calls = sorted((c for c in calls if c[0] < now_ms), key=lambda c: c[0])
-    ended = any(name == lc.ROOM_ENDED for _, name, _ in calls)
-    common = {"AccountSid": account, "RoomSid": room.sid, "RoomName": room.name,
-              "RoomType": TWILIO_ROOM_TYPES[room.type], "RoomStatus": "completed" if ended else "in-progress"}
+    # MediaRegion on every callback: the summaries take a room's media region from its participants.
+    common = {"AccountSid": account, "RoomSid": room.sid, "RoomName": room.name, "MediaRegion": room.media_region,
+              "RoomType": TWILIO_ROOM_TYPES[room.type]}
     return [to_event({**common, "StatusCallbackEvent": name, "Timestamp": _iso(ts), "SequenceNumber": str(seq),
-                      **extra}) for seq, (ts, name, extra) in enumerate(calls)]
+                      "RoomStatus": "completed" if name == lc.ROOM_ENDED else "in-progress", **extra})
+            for seq, (ts, name, extra) in enumerate(calls)]
 
 
 def _participant_callbacks(p: Participant) -> list[Callback]:

@@ -27,10 +27,15 @@ def _local_offsets(start_ms: int, minutes: int, tz: str) -> np.ndarray:
     """UTC offset (ms) of each minute, looked up hourly so that DST changes land where they should."""
     zone = ZoneInfo(tz)
     hours = np.arange(start_ms - start_ms % HOUR_MS, start_ms + minutes * MINUTE_MS + HOUR_MS, HOUR_MS)
-    by_hour = np.array([int(datetime.fromtimestamp(h / 1000, UTC).astimezone(zone).utcoffset().total_seconds()
-                            * 1000) for h in hours])  # type: ignore[union-attr]
+    by_hour = np.array([_offset_ms(int(h), zone) for h in hours], dtype=np.int64)
     t = start_ms + np.arange(minutes, dtype=np.int64) * MINUTE_MS
-    return by_hour[(t - hours[0]) // HOUR_MS]
+    out: np.ndarray = by_hour[(t - hours[0]) // HOUR_MS]
+    return out
+
+
+def _offset_ms(at_ms: int, zone: ZoneInfo) -> int:
+    offset = datetime.fromtimestamp(at_ms / 1000, UTC).astimezone(zone).utcoffset()
+    return int(offset.total_seconds() * 1000) if offset is not None else 0
 
 
 def minute_curve(start_ms: int, minutes: int, tz: str) -> np.ndarray:
@@ -40,7 +45,8 @@ def minute_curve(start_ms: int, minutes: int, tz: str) -> np.ndarray:
     hour = (local % DAY_MS) / HOUR_MS
     weekday = (local // DAY_MS + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
     shape = np.exp(-(((hour - 10.5) / 1.6) ** 2)) + 0.85 * np.exp(-(((hour - 14.8) / 1.9) ** 2)) + 0.04
-    return np.where(weekday >= 5, WEEKEND_FACTOR, 1.0) * shape
+    out: np.ndarray = np.where(weekday >= 5, WEEKEND_FACTOR, 1.0) * shape
+    return out
 
 
 def _draw_regions(rng: np.random.Generator, options: tuple[tuple[str, float], ...], n: int) -> list[str]:

@@ -14,26 +14,22 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 import orjson
 
 from video_insights.accounts import find_key
 from video_insights.errors import BadRequest, Unauthorized
 from video_insights.ingest import validate as v
 from video_insights.ingest.auth import TokenGrant, verify_token
+from video_insights.ingest.gateway_wire import EventMessage, StatsReport, field_error, report_samples
 from video_insights.model.ids import derived_sid, is_sid, normalise_sid
-from video_insights.model.records import Direction, Event, MediaKind, Source, StreamSample
+from video_insights.model.records import Event, Source, StreamSample
 from video_insights.processing import lifecycle as lc
-from video_insights.processing.getstats import gateway_entry_to_sample
-from video_insights.processing.pipeline import Pipeline
 from video_insights.query.sql import q
 from video_insights.settings import Settings
 from video_insights.store.base import Store
 
-STATS_ARRAYS: dict[str, tuple[Direction, MediaKind]] = {
-    "localAudioTrackStats": ("send", "audio"), "localVideoTrackStats": ("send", "video"),
-                "audioTrackStats": ("recv", "audio"), "videoTrackStats": ("recv", "video")}
 ROOM_TYPES = {"group", "group_small", "peer_to_peer", "go"}
-MAX_ENTRIES = 200  # per array: far above any real call, low enough to bound the work per message
 _DAY_MS = 86_400_000
 
 
@@ -53,16 +49,15 @@ class GatewaySession:
 
 
 class Gateway:
-    def __init__(self, store: Store, pipeline: Pipeline, settings: Settings) -> None:
+    def __init__(self, store: Store, settings: Settings) -> None:
         self.store = store
-        self.pipeline = pipeline
         self.settings = settings
         self.rejected = 0
         self._room_names: dict[tuple[str, str], str] = {}
 
     # -- connect ---------------------------------------------------------------------------------
-    def connect(self, message: Any) -> tuple[GatewaySession, str]:
-        """Validate a connect message; returns the session and its opaque string."""
+    def connect(self, message: Any) -> tuple[GatewaySession, str, Event]:
+        """Validate a connect message: the session, its opaque string, and the event to store."""
         msg = v.obj(message, "message")
         if msg.get("type") != "connect":
             raise BadRequest(f"message.type: expected 'connect' first, got {msg.get('type')!r}")
@@ -86,9 +81,8 @@ class Gateway:
         payload: dict[str, Any] = {"publisher": {k: val for k, val in publisher.items() if k != "token"},
                                    "identity": identity, "room_name": room_name, "room_type": room_type,
                                    "signaling_region": publisher.get("region") or self.settings.region or None}
-        self.pipeline.submit(events=[Event(session.account_sid, room_sid, participant_sid, now, Source.GATEWAY,
-                                           lc.SESSION_CONNECT, payload)])
-        return session, session.encode(signing_key.secret)
+        event = Event(session.account_sid, room_sid, participant_sid, now, Source.GATEWAY, lc.SESSION_CONNECT, payload)
+        return session, session.encode(signing_key.secret), event
 
     def _room(self, grant: TokenGrant, publisher: dict[str, Any], now: int) -> tuple[str, str | None]:
         sid = publisher.get("roomSid")
@@ -142,51 +136,49 @@ class Gateway:
             raise Unauthorized("message.session: belongs to another account than the access token")
         return GatewaySession(account, key_sid, room, participant, identity)
 
-    def parse_event(self, session: GatewaySession, message: Any, path: str = "message"
-                    ) -> tuple[list[StreamSample], list[Event]]:
-        msg = v.obj(message, path)
-        if msg.get("type") != "event":
-            raise BadRequest(f"{path}.type: expected 'event', got {msg.get('type')!r}")
-        group = v.req_str(msg, "group", path, max_len=128)
-        name = v.req_str(msg, "name", path, max_len=128)
-        ts = self._timestamp(msg, path)
-        payload = v.obj(msg.get("payload", {}), f"{path}.payload")
-        if group == "quality" and name == "stats-report":
-            return self._samples(session, payload, ts, f"{path}.payload"), []
-        event_payload = dict(payload)
-        if group == "room" and name == "disconnected":
-            event_payload.setdefault("identity", session.identity)
+    @staticmethod
+    def decode_event(raw: bytes | str, path: str = "message") -> EventMessage:
+        """Decode and check one event message's envelope (its payload is read by `records`)."""
+        try:
+            msg = msgspec.json.decode(raw, type=EventMessage)
+        except (msgspec.ValidationError, msgspec.DecodeError) as e:
+            raise BadRequest(field_error(e, path) if isinstance(e, msgspec.ValidationError)
+                             else f"{path}: malformed JSON ({e})") from None
+        if msg.type != "event":
+            raise BadRequest(f"{path}.type: expected 'event', got {msg.type!r}")
+        if not msg.group or not msg.name:
+            raise BadRequest(f"{path}.{'group' if not msg.group else 'name'}: required")
+        return msg
+
+    def records(self, session: GatewaySession, msg: EventMessage, path: str = "message"
+                ) -> tuple[list[StreamSample], list[Event]]:
+        """The samples or the event one decoded message carries."""
+        ts = self._timestamp(msg.timestamp, path)
+        if msg.group == "quality" and msg.name == "stats-report":
+            try:
+                report = msgspec.json.decode(msg.payload, type=StatsReport)
+                return report_samples(report, account_sid=session.account_sid, room_sid=session.room_sid,
+                                      participant_sid=session.participant_sid, ts_ms=ts,
+                                      path=f"{path}.payload"), []
+            except msgspec.ValidationError as e:
+                raise BadRequest(field_error(e, f"{path}.payload")) from None
+            except ValueError as e:
+                raise BadRequest(str(e)) from None
+        payload = v.obj(msgspec.json.decode(msg.payload), f"{path}.payload")
+        if msg.group == "room" and msg.name == "disconnected":
+            payload.setdefault("identity", session.identity)
         return [], [Event(session.account_sid, session.room_sid, session.participant_sid, ts, Source.GATEWAY,
-                          f"{group}/{name}", event_payload)]
+                          f"{msg.group}/{msg.name}", payload)]
+
+    def parse_event(self, session: GatewaySession, raw: bytes | str, path: str = "message"
+                    ) -> tuple[list[StreamSample], list[Event]]:
+        return self.records(session, self.decode_event(raw, path), path)
 
     @staticmethod
-    def _timestamp(msg: dict[str, Any], path: str) -> int:
-        ts = v.opt_number(msg, "timestamp", path)
+    def _timestamp(ts: float | None, path: str) -> int:
         now = int(time.time() * 1000)
         if ts is None:
             return now
         if not (now - 8 * _DAY_MS <= ts <= now + _DAY_MS):
             raise BadRequest(f"{path}.timestamp: {ts:.0f} is not a time within the last week (ms since epoch)")
         return int(ts)
-
-    @staticmethod
-    def _samples(session: GatewaySession, payload: dict[str, Any], ts: int, path: str) -> list[StreamSample]:
-        pc_id = v.opt_str(payload, "peerConnectionId", path, max_len=256) or "pc"
-        samples = []
-        for key, (direction, kind) in STATS_ARRAYS.items():
-            entries = payload.get(key, [])
-            if not isinstance(entries, list):
-                raise BadRequest(f"{path}.{key}: expected an array, got {v.type_name(entries)}")
-            if len(entries) > MAX_ENTRIES:
-                raise BadRequest(f"{path}.{key}: more than {MAX_ENTRIES} entries")
-            for i, entry in enumerate(entries):
-                if not isinstance(entry, dict):
-                    raise BadRequest(f"{path}.{key}[{i}]: expected an object, got {v.type_name(entry)}")
-                try:
-                    samples.append(gateway_entry_to_sample(
-                        entry, direction=direction, kind=kind, account_sid=session.account_sid,
-                        room_sid=session.room_sid, participant_sid=session.participant_sid, pc_id=pc_id,
-                        ts_ms=ts, path=f"{path}.{key}[{i}]"))
-                except ValueError as e:
-                    raise BadRequest(str(e)) from None
-        return samples

@@ -7,6 +7,8 @@ of order; each becomes an event keyed by its content, and summaries read events 
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -26,6 +28,9 @@ KNOWN_PARAMS = {
     "RoomDuration", "TrackSid", "TrackKind", "TrackName", "RecordingSid", "SourceSid", "RecordingUri",
     "MediaUri", "Duration", "Size", "Container", "Codec", "Type", "MediaRegion", "MaxParticipants",
     "StatusCallback", "StatusCallbackMethod", "EdgeLocation"}
+EARLIEST_MS = 1_262_304_000_000  # 2010-01-01T00:00:00Z
+MAX_SKEW_MS = 86_400_000
+MAX_INT = 2**53  # durations, sizes and counters: far above any real value, exact as a float and in int64
 _INTS = {"ParticipantDuration": "duration", "RoomDuration": "duration", "Duration": "duration",
          "Size": "size", "MaxParticipants": "max_participants", "SequenceNumber": "sequence_number"}
 _STRS = {"RoomName": "room_name", "RoomStatus": "room_status", "ParticipantIdentity": "identity",
@@ -37,21 +42,29 @@ _SIDS = {"ParticipantSid": ("PA", "participant_sid"), "TrackSid": ("MT", "track_
          "RecordingSid": ("RT", "recording_sid"), "SourceSid": ("MT", "source_sid")}
 
 
-def parse_timestamp(raw: str) -> int:
+def parse_timestamp(raw: str, now_ms: int | None = None) -> int:
     try:
         dt = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
     except ValueError:
         raise BadRequest(f"Timestamp: {raw!r} is not an ISO 8601 time") from None
     if dt.tzinfo is None:
         raise BadRequest(f"Timestamp: {raw!r} has no time zone")
-    return int(dt.timestamp() * 1000)
+    ms = int(dt.timestamp() * 1000)
+    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+    # Late deliveries are normal; a time before Twilio Video existed or beyond clock skew is not an event.
+    if not EARLIEST_MS <= ms <= now_ms + MAX_SKEW_MS:
+        raise BadRequest(f"Timestamp: {raw!r} is not a plausible event time (after 2010, at most a day ahead)")
+    return ms
 
 
 def _int(name: str, raw: str) -> int:
     try:
-        return int(float(raw))
+        value = float(raw)
     except ValueError:
         raise BadRequest(f"{name}: expected a number, got {raw!r}") from None
+    if not (math.isfinite(value) and 0 <= value <= MAX_INT):
+        raise BadRequest(f"{name}: expected a number from 0 to {MAX_INT}, got {raw!r}")
+    return int(value)
 
 
 def to_event(params: Mapping[str, str]) -> Event:

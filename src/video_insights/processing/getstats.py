@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from video_insights.ingest.gateway_wire import convert_entry, entry_to_sample
 from video_insights.model.records import Direction, MediaKind, StreamSample
 
 Stats = dict[str, dict[str, Any]]
@@ -272,81 +273,13 @@ def _durations(value: Any) -> dict[str, float] | None:
     return {k: float(v) for k, v in value.items() if _number(v) is not None} or None
 
 
-# --- reading a gateway entry back -------------------------------------------------------------------
-
-class _EntryReader:
-    def __init__(self, entry: dict[str, Any], path: str) -> None:
-        self.entry, self.path = entry, path
-
-    def _fail(self, key: str, expected: str) -> ValueError:
-        return ValueError(f"{self.path}.{key}: expected {expected}")
-
-    def number(self, key: str, source: dict[str, Any] | None = None,
-               where: str | None = None) -> float | None:
-        value = (self.entry if source is None else source).get(key)
-        if value is None:
-            return None
-        if _number(value) is None:
-            raise self._fail(where or key, "a number")
-        return float(value)
-
-    def count(self, key: str, source: dict[str, Any] | None = None, where: str | None = None) -> int | None:
-        value = self.number(key, source, where)
-        return int(value) if value is not None else None
-
-    def string(self, key: str) -> str | None:
-        value = self.entry.get(key)
-        if value is not None and not isinstance(value, str):
-            raise self._fail(key, "a string")
-        return value or None
-
-    def mapping(self, key: str) -> dict[str, Any]:
-        value = self.entry.get(key)
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            raise self._fail(key, "an object")
-        return value
-
-    def ssrc(self) -> int:
-        value = self.entry.get("ssrc")
-        ssrc = _ssrc(value)
-        if ssrc is None or (isinstance(value, float) and not value.is_integer()):
-            raise self._fail("ssrc", "an SSRC (a non-negative integer or a string of digits)")
-        return ssrc
-
-
 def _entry_to_sample(
     entry: Any, *, direction: Direction, kind: MediaKind, account_sid: str, room_sid: str,
     participant_sid: str, pc_id: str, ts_ms: int | None, path: str,
 ) -> StreamSample:
+    """Read an entry back exactly as the gateway does (one validator for both paths)."""
     if not isinstance(entry, dict):
         raise ValueError(f"{path}: expected an object")
-    r = _EntryReader(entry, path)
-    if r.string("kind") not in (None, kind):
-        raise ValueError(f"{path}.kind: {entry['kind']!r} does not match the {kind} list it is in")
-    timestamp = r.number("timestamp")
-    if timestamp is None and ts_ms is None:
-        raise ValueError(f"{path}.timestamp: missing, and no report time to fall back on")
-    sending = direction == "send"
-    dims, durations = r.mapping("dimensions"), r.mapping("qualityLimitationDurations")
-    return StreamSample(
-        account_sid=account_sid, room_sid=room_sid, participant_sid=participant_sid, pc_id=pc_id,
-        direction=direction, kind=kind, ssrc=r.ssrc(),
-        ts_ms=round(timestamp) if timestamp is not None else int(ts_ms or 0),
-        track_sid=r.string("trackSid"), track_id=r.string("trackId"), codec=r.string("codec"),
-        bytes=r.count("bytesSent" if sending else "bytesReceived"),
-        packets=r.count("packetsSent" if sending else "packetsReceived"),
-        packets_lost=r.count("packetsLost"), rtt_ms=r.number("roundTripTime"),
-        total_rtt_s=r.number("totalRoundTripTime"), rtt_measurements=r.count("roundTripTimeMeasurements"),
-        jitter_ms=r.number("jitter"), frame_rate=r.number("frameRate"),
-        frame_width=r.count("width", dims, "dimensions.width"),
-        frame_height=r.count("height", dims, "dimensions.height"),
-        quality_limitation_reason=r.string("qualityLimitationReason"),
-        ql_cpu_s=r.number("cpu", durations, "qualityLimitationDurations.cpu"),
-        ql_bandwidth_s=r.number("bandwidth", durations, "qualityLimitationDurations.bandwidth"),
-        retransmitted_packets=r.count("retransmittedPacketsSent"), nack_count=r.count("nackCount"),
-        pli_count=r.count("pliCount"), freeze_count=r.count("freezeCount"),
-        freezes_duration_s=r.number("totalFreezesDuration"), concealed_samples=r.count("concealedSamples"),
-        total_samples_received=r.count("totalSamplesReceived"), rid=r.string("rid"),
-    )
+    return entry_to_sample(convert_entry(entry, path), direction=direction, kind=kind, account_sid=account_sid,
+                           room_sid=room_sid, participant_sid=participant_sid, pc_id=pc_id, ts_ms=ts_ms,
+                           path=path)

@@ -43,6 +43,8 @@ class _Submission:
     events: Sequence[Event]
     period_ms: int
     done: Future[None] | None
+    rooms: Sequence[RoomKey] = ()
+    settle: bool = False  # summarise every stale room now, not when it is ripe
 
 
 @dataclass
@@ -97,16 +99,23 @@ class Pipeline:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._seen_events: OrderedDict[str, None] = OrderedDict()
-        self._dirty: set[RoomKey] = set()
+        # Rooms whose summary is stale, with when they first became so. Reports alone make a room
+        # stale every 10 s per participant; re-summarising at most every `summary_delay_s` keeps that
+        # cost flat. Callers that wait (webhooks, imports) get their rooms summarised at once.
+        self._dirty: dict[RoomKey, float] = {}
+        self._urgent: set[RoomKey] = set()
+        self.pending_samples = 0
         self._lock = threading.Lock()  # one flush at a time (the thread, or a synchronous caller)
 
     # -- submitting ------------------------------------------------------------------------------
     def submit(self, samples: Sequence[StreamSample] = (), events: Sequence[Event] = (), *,
-               period_ms: int = GATEWAY_PERIOD_MS, wait: bool = False) -> Future[None] | None:
+               period_ms: int = GATEWAY_PERIOD_MS, wait: bool = False, rooms: Sequence[RoomKey] = ()
+               ) -> Future[None] | None:
         """Queue records for the next batch; with wait=True the future resolves once they are stored
         and summarized."""
         done: Future[None] | None = Future() if wait else None
-        self._queue.put(_Submission(samples, events, period_ms, done))
+        self.pending_samples += len(samples)
+        self._queue.put(_Submission(samples, events, period_ms, done, rooms))
         return done
 
     def write_now(self, samples: Sequence[StreamSample] = (), events: Sequence[Event] = (), *,
@@ -117,6 +126,14 @@ class Pipeline:
             self.flush()
         assert fut is not None
         fut.result(timeout=600)
+
+    def settle(self) -> None:
+        """Return once everything submitted so far is stored and every stale summary recomputed."""
+        done: Future[None] = Future()
+        self._queue.put(_Submission((), (), GATEWAY_PERIOD_MS, done, settle=True))
+        if self._thread is None:
+            self.flush()
+        done.result(timeout=600)
 
     # -- the writer thread -----------------------------------------------------------------------
     def start(self) -> None:
@@ -130,7 +147,7 @@ class Pipeline:
             self._queue.put(None)
             self._thread.join(timeout=30)
             self._thread = None
-        self.flush()
+        self.settle()
 
     def _run(self) -> None:
         interval = self.settings.writer_flush_ms / 1000.0
@@ -149,19 +166,20 @@ class Pipeline:
     def flush(self, pending: list[_Submission | None] | None = None) -> None:
         with self._lock:
             subs = [s for s in (pending or []) if s is not None]
-            while True:
+            rows = sum(len(s.samples) for s in subs)
+            while rows < self.settings.writer_max_rows:
                 try:
                     item = self._queue.get_nowait()
                 except queue.Empty:
                     break
                 if item is not None:
                     subs.append(item)
-                if sum(len(s.samples) for s in subs) >= self.settings.writer_max_rows:
-                    break
+                    rows += len(item.samples)
             if subs:
                 self._commit(subs)
             elif self._dirty:
                 self._summarize_dirty()
+            self.pending_samples -= rows
 
     def _commit(self, subs: list[_Submission]) -> None:
         try:
@@ -185,13 +203,14 @@ class Pipeline:
 
     def _add(self, batch: WriteBatch, sub: _Submission) -> None:
         now = int(time.time() * 1000)
+        touched: set[RoomKey] = set(sub.rooms)
         for s in sub.samples:
             batch.insert("stream_samples", sample_row(s, sub.period_ms))
-            self._dirty.add((s.account_sid, s.room_sid))
+            touched.add((s.account_sid, s.room_sid))
         self.stats.samples += len(sub.samples)
         for e in sub.events:
             eid = e.event_id or event_id(e)
-            self._dirty.add((e.account_sid, e.room_sid))
+            touched.add((e.account_sid, e.room_sid))
             if eid in self._seen_events:
                 self.stats.duplicate_events += 1
                 continue
@@ -201,6 +220,9 @@ class Pipeline:
                 ts_ms=e.ts_ms, source=e.source.value, name=e.name,
                 payload=orjson.dumps(e.payload).decode(), event_id=eid, received_ms=now))
             self.stats.events += 1
+        self.mark_dirty(touched, urgent=sub.done is not None)
+        if sub.settle:
+            self._urgent.update(self._dirty)
 
     def _remember(self, eid: str) -> None:
         self._seen_events[eid] = None
@@ -208,14 +230,21 @@ class Pipeline:
             self._seen_events.popitem(last=False)
 
     # -- summaries -------------------------------------------------------------------------------
-    def mark_dirty(self, rooms: Iterable[RoomKey]) -> None:
-        with self._lock:
-            self._dirty.update(rooms)
+    def mark_dirty(self, rooms: Iterable[RoomKey], *, urgent: bool = False) -> None:
+        now = time.monotonic()
+        for room in rooms:
+            self._dirty.setdefault(room, now)
+            if urgent:
+                self._urgent.add(room)
 
     def _summarize_dirty(self) -> None:
-        dirty, self._dirty = self._dirty, set()
+        ripe = time.monotonic() - self.settings.summary_delay_s
+        due = {key for key, since in self._dirty.items() if since <= ripe or key in self._urgent}
+        for key in due:
+            del self._dirty[key]
+        self._urgent.clear()
         by_account: dict[str, list[str]] = defaultdict(list)
-        for account, room in dirty:
+        for account, room in due:
             by_account[account].append(room)
         batch = WriteBatch()
         for account, rooms in by_account.items():
@@ -287,5 +316,5 @@ class Pipeline:
         """Re-summarize rooms still in progress, so that timeouts end them as time passes."""
         _, rows = self.store.fetch(
             "SELECT account_sid, room_sid FROM rooms WHERE room_status = 'in_progress'")
-        self.mark_dirty((a, r) for a, r in rows)
+        self.submit(rooms=[(a, r) for a, r in rows])
         return len(rows)

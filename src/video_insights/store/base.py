@@ -61,10 +61,10 @@ class WriteBatch:
 def make_row(table: Table | str, **values: Any) -> Row:
     """A row tuple for `table` from keyword values; unknown names are an error, absent ones NULL."""
     t = TABLES_BY_NAME[table] if isinstance(table, str) else table
-    unknown = set(values) - set(t.column_names)
-    if unknown:
-        raise KeyError(f"{t.name} has no column(s) {sorted(unknown)}")
-    return tuple(values.get(c) for c in t.column_names)
+    names = t.column_names
+    if len(values) > len(names) or not values.keys() <= set(names):
+        raise KeyError(f"{t.name} has no column(s) {sorted(set(values) - set(names))}")
+    return tuple(values.get(c) for c in names)
 
 
 class Store(Protocol):

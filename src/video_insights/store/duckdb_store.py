@@ -21,6 +21,25 @@ _TYPES = {T.STR: "VARCHAR", T.INT: "BIGINT", T.FLOAT: "DOUBLE", T.BOOL: "BOOLEAN
           T.TAGS: "VARCHAR"}
 
 
+_NUMPY = {T.INT: np.int64, T.FLOAT: np.float64, T.BOOL: np.bool_}
+
+
+def typed_array(values: list[Any], kind: T) -> Any:
+    """A column for DuckDB's numpy scan with the schema's type, NULLs masked.
+
+    Object arrays would make DuckDB guess the type from a sample of values (and fail on a later
+    larger integer), so numbers and booleans go as typed, masked arrays.
+    """
+    dtype = _NUMPY.get(kind)
+    if dtype is None:
+        return np.array(values, dtype=object)
+    mask = [v is None for v in values]
+    if not any(mask):
+        return np.array(values, dtype=dtype)
+    filled = [0 if v is None else v for v in values]
+    return np.ma.masked_array(np.array(filled, dtype=dtype), mask=mask)
+
+
 class StoreLocked(StoreUnavailable):
     """Another process holds the DuckDB file (usually a running `serve`)."""
 
@@ -125,8 +144,12 @@ class DuckDBStore:
 
     @staticmethod
     def _columnar(table: Table, rows: list[Row], names: tuple[str, ...]) -> dict[str, Any]:
-        idx = [table.column_names.index(n) for n in names]
-        return {n: np.array([r[i] for r in rows], dtype=object) for n, i in zip(names, idx, strict=True)}
+        types = {c.name: c.type for c in table.columns}
+        out = {}
+        for n in names:
+            i = table.column_names.index(n)
+            out[n] = typed_array([r[i] for r in rows], types[n])
+        return out
 
     def _insert(self, con: duckdb.DuckDBPyConnection, table: Table, rows: list[Row]) -> None:
         if not rows:
@@ -137,7 +160,9 @@ class DuckDBStore:
 
     @staticmethod
     def _insert_columns(con: duckdb.DuckDBPyConnection, table: Table, columns: dict[str, Any]) -> None:
-        bulk_rows = {n: np.asarray(v) for n, v in columns.items()}  # noqa: F841  (scanned by name below)
+        types = {c.name: c.type for c in table.columns}
+        bulk_rows = {n: v if isinstance(v, np.ndarray) else typed_array(list(v), types[n])  # noqa: F841
+                     for n, v in columns.items()}
         names = ", ".join(columns)
         con.execute(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM bulk_rows")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 
 
 class T(StrEnum):
@@ -29,7 +30,7 @@ class Column:
     nullable: bool = True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity equality; cached_property needs the instance __dict__
 class Table:
     name: str
     columns: tuple[Column, ...]
@@ -38,7 +39,7 @@ class Table:
     time_column: str | None = None  # drives retention
     retention: str | None = None  # "data" (7 days / 2 for go) or "dashboard" (14 / 2)
 
-    @property
+    @cached_property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
 

@@ -63,7 +63,7 @@ def base_url(request: Request) -> str:
 
 async def read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"request body of {declared} bytes is over the limit of {limit} bytes")
     chunks, size = [], 0
     async for chunk in request.stream():

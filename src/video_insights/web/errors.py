@@ -8,6 +8,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware import Middleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from video_insights.errors import VideoInsightsError, error_body
 
@@ -19,7 +21,40 @@ def _response(status: int, message: str, code: int | None = None) -> JSONRespons
     return JSONResponse(error_body(status, message, code=code), status_code=status, headers=headers)
 
 
+class CatchAll:
+    """Unexpected errors become the JSON 500 here, inside the app.
+
+    Starlette's own handler for `Exception` answers and then re-raises, so uvicorn also drops the
+    connection; a client on keep-alive then sees its next request fail. This answers and carries on.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception:
+            if started:  # too late to answer: let the server close the connection
+                raise
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            await _response(500, "internal error: the service logged the details")(scope, receive, send)
+
+
 def install(app: FastAPI) -> None:
+    # Innermost of the app's middleware, so that a 500 still gets CORS headers.
+    app.user_middleware.append(Middleware(CatchAll))
+
     @app.exception_handler(VideoInsightsError)
     async def ours(request: Request, exc: VideoInsightsError) -> JSONResponse:
         return _response(exc.status, exc.message, exc.code)

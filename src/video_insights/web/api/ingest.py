@@ -5,18 +5,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncGenerator
 from typing import Any
 from urllib.parse import parse_qsl
 
+import msgspec
 import orjson
 from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
 from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
 
 from video_insights.accounts import find_account
 from video_insights.analytics.rooms import Scope
-from video_insights.errors import BadRequest, Forbidden, Unauthorized, UnsupportedMedia, VideoInsightsError
+from video_insights.errors import (
+    BadRequest,
+    Forbidden,
+    PayloadTooLarge,
+    Unauthorized,
+    UnsupportedMedia,
+    VideoInsightsError,
+)
 from video_insights.ingest import dump_import, twilio_callbacks
-from video_insights.ingest.auth import check_twilio_signature, verify_token
+from video_insights.ingest.auth import TokenGrant, check_twilio_signature, verify_token
 from video_insights.ingest.gateway import GatewaySession
 from video_insights.model.records import Event, StreamSample
 from video_insights.web.deps import read_body, scope, services
@@ -26,9 +36,12 @@ log = logging.getLogger(__name__)
 CONNECT_TIMEOUT_S = 30
 MAX_WS_MESSAGE = 1_048_576
 MAX_BATCH_MESSAGES = 1000
+MAX_PENDING_SAMPLES = 200_000
+IMPORT_PARAMS = ("FileName", "RoomName", "RoomType", "ParticipantIdentity", "AccountSid")
+MULTIPART_OVERHEAD = 65_536  # part headers and small fields around the file
 
 
-def _json(raw: bytes | str, what: str) -> Any:
+def _json(raw: bytes | str | memoryview, what: str) -> Any:
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as e:
@@ -41,7 +54,8 @@ async def video_events_ws(ws: WebSocket) -> None:
     svc = ws.app.state.services
     try:
         first = await asyncio.wait_for(_receive(ws), timeout=CONNECT_TIMEOUT_S)
-        session, token = await asyncio.to_thread(svc.gateway.connect, _json(first, "message"))
+        session, token, connected = await asyncio.to_thread(svc.gateway.connect, _json(first, "message"))
+        svc.pipeline.submit(events=[connected])
     except (TimeoutError, WebSocketDisconnect):
         await _close(ws, 1008)
         return
@@ -53,6 +67,10 @@ async def video_events_ws(ws: WebSocket) -> None:
     try:
         while True:
             _handle_ws_message(svc, session, await _receive(ws))
+            while svc.pipeline.pending_samples > MAX_PENDING_SAMPLES:
+                # The writer is behind: stop reading, so TCP pushes back on the clients instead of
+                # this process buffering without bound.
+                await asyncio.sleep(0.02)
     except WebSocketDisconnect:
         return
 
@@ -70,12 +88,17 @@ def _handle_ws_message(svc: Any, session: GatewaySession, text: str | bytes) -> 
     try:
         if len(text) > MAX_WS_MESSAGE:
             raise BadRequest(f"message: over {MAX_WS_MESSAGE} bytes")
-        samples, events = svc.gateway.parse_event(session, _json(text, "message"))
+        samples, events = svc.gateway.parse_event(session, text)
         svc.pipeline.submit(samples, events)
     except VideoInsightsError as e:
-        # One bad event must not end the session; the client hears why, and we count it.
+        # One bad event must not end the session: we count it and log why (twilio-video.js does not
+        # expect an answer to events, so none is sent).
         svc.gateway.rejected += 1
         log.info("gateway event rejected: %s", e.message)
+    except Exception:
+        # Nor may a bug in a parser: the event is lost, the session and the other events are not.
+        svc.gateway.rejected += 1
+        log.exception("gateway event failed")
 
 
 async def _close(ws: WebSocket, code: int) -> None:
@@ -91,41 +114,46 @@ async def video_events_http(request: Request) -> dict[str, Any]:
     token = header[7:].strip() if header.lower().startswith("bearer ") else request.query_params.get("token")
     if not token:
         raise Unauthorized("access token required: Authorization: Bearer <token> (or ?token=)")
-    messages = _json(body, "body")
-    if isinstance(messages, dict):
-        messages = [messages]
-    if not isinstance(messages, list):
-        raise BadRequest("body: expected a JSON array of event messages")
+    grant = await asyncio.to_thread(verify_token, svc.store, token)  # before saying anything about the body
+    try:
+        decoded = msgspec.json.decode(body, type=list[msgspec.Raw] | dict[str, Any])
+    except msgspec.ValidationError:
+        raise BadRequest("body: expected a JSON array of event messages") from None
+    except msgspec.DecodeError as e:
+        raise BadRequest(f"body: malformed JSON ({e})") from None
+    messages = [msgspec.Raw(body)] if isinstance(decoded, dict) else decoded
     if len(messages) > MAX_BATCH_MESSAGES:
         raise BadRequest(f"body: at most {MAX_BATCH_MESSAGES} messages per request")
-    return await asyncio.to_thread(_accept_batch, svc, token, messages)
+    return await asyncio.to_thread(_accept_batch, svc, token, grant, messages)
 
 
-def _accept_batch(svc: Any, token: str, messages: list[Any]) -> dict[str, Any]:
-    grant = verify_token(svc.store, token)
+def _accept_batch(svc: Any, token: str, grant: TokenGrant, messages: list[msgspec.Raw]) -> dict[str, Any]:
     samples: list[StreamSample] = []
     events: list[Event] = []
     session: GatewaySession | None = None
     issued: str | None = None
-    for i, msg in enumerate(messages):  # validate everything first: nothing partial is stored
+    for i, raw in enumerate(messages):  # validate everything first: nothing partial is stored
         path = f"body[{i}]"
-        if isinstance(msg, dict) and msg.get("type") == "connect":
-            session, issued = svc.gateway.connect({**msg, "token": msg.get("token") or token})
+        first = _json(memoryview(raw), path)
+        if isinstance(first, dict) and first.get("type") == "connect":
+            session, issued, connected = svc.gateway.connect({**first, "token": first.get("token") or token})
+            events.append(connected)
             continue
-        if not isinstance(msg, dict):
-            raise BadRequest(f"{path}: expected an object")
-        current = svc.gateway.session_from(msg.get("session"), grant.account_sid) if msg.get("session") \
-            else session
+        msg = svc.gateway.decode_event(raw, path)
+        current = svc.gateway.session_from(msg.session, grant.account_sid) if msg.session else session
         if current is None:
             raise BadRequest(f"{path}.session: required (or start the array with a connect message)")
-        s, e = svc.gateway.parse_event(current, msg, path)
+        s, e = svc.gateway.records(current, msg, path)
         samples.extend(s)
         events.extend(e)
     svc.pipeline.submit(samples, events)
     return {"accepted": len(messages), "session": issued}
 
 
-@router.api_route("/webhooks/twilio", methods=["GET", "POST"], summary="Twilio Room Status Callbacks")
+@router.post("/webhooks/twilio", summary="Twilio Room Status Callbacks (form-encoded)",
+             operation_id="twilio_status_callback")
+@router.get("/webhooks/twilio", summary="Twilio Room Status Callbacks (query parameters)",
+            operation_id="twilio_status_callback_get")
 async def twilio_webhook(request: Request) -> dict[str, Any]:
     svc = services(request)
     body = await read_body(request, svc.settings.max_body_bytes)
@@ -166,23 +194,47 @@ def _public_url(request: Request) -> str:
 @router.post("/v1/Video/Imports", summary="Import a webrtc-internals or rtcstats dump")
 async def import_dump(request: Request, sc: Scope = Depends(scope)) -> dict[str, Any]:
     svc = services(request)
-    ctype = request.headers.get("content-type", "")
-    name = request.query_params.get("FileName", "")
-    if ctype.startswith("multipart/form-data"):
-        form = await request.form(max_files=1, max_part_size=svc.settings.max_import_bytes)
+    params = request.query_params
+    for key in params:
+        if key not in IMPORT_PARAMS:
+            raise BadRequest(f"{key}: unknown parameter (imports take {', '.join(IMPORT_PARAMS)})")
+    room_type = params.get("RoomType", "group")
+    if room_type not in dump_import.ROOM_TYPES:
+        raise BadRequest(f"RoomType: {room_type!r} is not one of {', '.join(dump_import.ROOM_TYPES)}")
+    limit = svc.settings.max_import_bytes
+    name = params.get("FileName", "")
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        data, filename = await _multipart_file(request, limit)
+        name = name or filename
+    else:
+        data = await read_body(request, limit)
+    if len(data) > limit:
+        raise PayloadTooLarge(f"file: over the import limit of {limit} bytes")
+    built = await asyncio.to_thread(
+        dump_import.build, data, account_sid=sc.account_sid, file_name=name,
+        room_name=params.get("RoomName"), room_type=room_type, identity=params.get("ParticipantIdentity"))
+    await asyncio.to_thread(svc.pipeline.write_now, built.samples, built.events, period_ms=built.period_ms)
+    return built.result.to_json()
+
+
+async def _multipart_file(request: Request, limit: int) -> tuple[bytes, str]:
+    """The `file` field of a multipart body, read within the limit (Starlette alone would spool any
+    size to disk)."""
+    body = await read_body(request, limit + MULTIPART_OVERHEAD)
+
+    async def stream() -> AsyncGenerator[bytes, None]:
+        yield body
+
+    parser = MultiPartParser(request.headers, stream(), max_files=1, max_fields=16,
+                             max_part_size=MULTIPART_OVERHEAD)
+    try:
+        form = await parser.parse()
+    except MultiPartException as e:
+        raise BadRequest(f"multipart body: {e.message}") from None
+    try:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise BadRequest("file: required (a multipart field named 'file')")
-        data = await upload.read(svc.settings.max_import_bytes + 1)
-        name = name or upload.filename or ""
-    else:
-        data = await read_body(request, svc.settings.max_import_bytes)
-    if len(data) > svc.settings.max_import_bytes:
-        raise BadRequest(f"file: over the import limit of {svc.settings.max_import_bytes} bytes")
-    params = request.query_params
-    built = await asyncio.to_thread(
-        dump_import.build, data, account_sid=sc.account_sid, file_name=name,
-        room_name=params.get("RoomName"), room_type=params.get("RoomType", "group"),
-        identity=params.get("ParticipantIdentity"))
-    await asyncio.to_thread(svc.pipeline.write_now, built.samples, built.events, period_ms=built.period_ms)
-    return built.result.to_json()
+        return await upload.read(), upload.filename or ""
+    finally:
+        await form.close()

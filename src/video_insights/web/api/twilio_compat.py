@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,10 +25,13 @@ CODECS = ("VP8", "H264", "VP9", "opus", "AV1")
 
 
 def _page(request: Request) -> tuple[int, int]:
-    size = rooms_q.check_page_size(request.query_params.get("PageSize"))
+    size_raw = request.query_params.get("PageSize")
+    if size_raw is not None and not re.fullmatch(r"[0-9]{1,7}", size_raw):  # isdigit() also takes "²"
+        raise BadRequest(f"PageSize: must be a whole number from 1 to 1000, got {size_raw!r}")
+    size = rooms_q.check_page_size(size_raw)
     token = request.query_params.get("PageToken")
     raw = token[2:] if token and token.startswith("PT") else request.query_params.get("Page", "0")
-    if (token and not token.startswith("PT")) or not raw.isdigit() or int(raw) > 1_000_000:
+    if (token and not token.startswith("PT")) or not re.fullmatch(r"[0-9]{1,7}", raw) or int(raw) > 1_000_000:
         raise BadRequest(f"Page/PageToken: not a page this API issued ({token or raw!r})")
     return int(raw), size
 
@@ -86,8 +90,15 @@ def list_rooms(request: Request, sc: Scope = Depends(scope)) -> dict[str, Any]:
             "meta": _meta(request, "rooms", page, size, len(rows) > size)}
 
 
+def _no_params(request: Request) -> None:
+    for key in request.query_params:
+        if key != "AccountSid":
+            raise BadRequest(f"{key}: unknown parameter (this resource takes none)")
+
+
 @router.get("/v1/Video/Rooms/{room_sid}", summary="Fetch a room summary")
 def get_room(room_sid: str, request: Request, sc: Scope = Depends(scope)) -> dict[str, Any]:
+    _no_params(request)
     sid = sid_param(room_sid, "RM", "room")
     return rooms_q.room_json(rooms_q.get_room(services(request).store, sc, sid), base_url(request))
 
@@ -97,10 +108,10 @@ def list_participants(room_sid: str, request: Request, sc: Scope = Depends(scope
     for key in request.query_params:
         if key not in ("PageSize", "Page", "PageToken", "AccountSid"):
             raise BadRequest(f"{key}: unknown parameter (this list takes paging only)")
+    page, size = _page(request)  # the request's own mistakes first, then whether the room exists
     sid = sid_param(room_sid, "RM", "room")
     svc = services(request)
     room = rooms_q.get_room(svc.store, sc, sid)
-    page, size = _page(request)
     rows = rooms_q.list_participants(svc.store, room["account_sid"], sid, page, size)
     base = base_url(request)
     return {"participants": [rooms_q.participant_json(r, base) for r in rows[:size]],
@@ -110,6 +121,7 @@ def list_participants(room_sid: str, request: Request, sc: Scope = Depends(scope
 @router.get("/v1/Video/Rooms/{room_sid}/Participants/{participant_sid}", summary="Fetch a participant")
 def get_participant(room_sid: str, participant_sid: str, request: Request,
                     sc: Scope = Depends(scope)) -> dict[str, Any]:
+    _no_params(request)
     rsid = sid_param(room_sid, "RM", "room")
     psid = sid_param(participant_sid, "PA", "participant")
     row = rooms_q.get_participant(services(request).store, sc, rsid, psid)
@@ -120,6 +132,7 @@ def get_participant(room_sid: str, participant_sid: str, request: Request,
             summary="A participant's 10-second send and receive quality metrics")
 def get_metrics(room_sid: str, participant_sid: str, request: Request,
                 sc: Scope = Depends(scope)) -> dict[str, Any]:
+    _no_params(request)
     rsid = sid_param(room_sid, "RM", "room")
     psid = sid_param(participant_sid, "PA", "participant")
     return participant_metrics(services(request).store, sc, rsid, psid)
