@@ -25,10 +25,9 @@ import orjson
 import websockets
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import Server, cli, machine  # noqa: E402
-
-from video_insights.ingest.auth import mint_token  # noqa: E402
-from video_insights.model.ids import new_sid  # noqa: E402
+from common import Server, cli, machine
+from video_insights.ingest.auth import mint_token
+from video_insights.model.ids import new_sid
 
 ENTRIES_PER_EVENT = 4
 

@@ -8,7 +8,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from video_insights.ingest.twilio_callbacks import to_event
 from video_insights.model.ids import derived_sid

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -70,7 +71,21 @@ def sid_option(prefix: str) -> Callable[[click.Context, click.Parameter, str | N
 
 
 class OneLineErrors(click.Group):
-    """Click prints usage errors over several lines; the contract is one line on stderr."""
+    """Click prints usage errors over several lines; the contract is one line on stderr.
+
+    Commands with heavy imports (the web app, the demo generator) load when they are named, so that
+    every other command starts without them.
+    """
+
+    LAZY = {"serve": "video_insights.cli.serve_cmd", "demo": "video_insights.cli.demo_cmd"}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.LAZY})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.LAZY:
+            importlib.import_module(self.LAZY[cmd_name])  # the module registers its command on `main`
+        return super().get_command(ctx, cmd_name)
 
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
@@ -99,7 +114,6 @@ def main() -> None:
     """Video Insights: call-quality analytics for WebRTC video applications."""
 
 
-from video_insights.cli import admin, serve_cmd  # noqa: E402  (commands register on `main`)
+from video_insights.cli import admin  # noqa: E402  (commands register on `main`; see OneLineErrors.LAZY)
 
-__all__ = ["Path", "admin", "emit", "fail", "fails_cleanly", "main", "serve_cmd", "settings_for", "sid_option",
-           "store_option"]
+__all__ = ["Path", "admin", "emit", "fail", "fails_cleanly", "main", "settings_for", "sid_option", "store_option"]

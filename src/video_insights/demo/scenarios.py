@@ -30,9 +30,8 @@ SIZE_WEIGHTS = {
 }
 # (median minutes, lognormal sigma) of how long a room stays busy.
 LENGTHS = {"group": (17.0, 0.75), "group_small": (14.0, 0.7), "peer_to_peer": (9.0, 0.8), "go": (4.0, 0.7)}
-# Longer calls at the top bitrate pass 2**31 bytes per track, which the DuckDB store's row insert
-# currently mis-types (its object columns are typed from a sample of rows); until that is fixed, cap.
-MAX_ROOM_MINUTES = 100.0
+# The long tail of meetings ends somewhere: half a working day.
+MAX_ROOM_MINUTES = 240.0
 MAX_PARTICIPANTS = {"group": 50, "group_small": 4, "peer_to_peer": 10, "go": 2}
 MAX_IN_ROOM = 12
 REGIONS = ("us1", "ie1", "de1", "sg1", "au1", "br1", "jp1", "in1")

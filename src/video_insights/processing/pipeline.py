@@ -35,6 +35,9 @@ from video_insights.store.base import Row, Store, WriteBatch, make_row
 log = logging.getLogger(__name__)
 RoomKey = tuple[str, str]  # (account_sid, room_sid)
 GATEWAY_PERIOD_MS = 10_000
+# A participant's samples never precede its room's first event by more than this (clock skew between
+# sources); bounding the scan by time lets the store skip old data.
+SAMPLES_BEFORE_EVENTS_MS = 15 * 60_000
 
 
 @dataclass
@@ -247,16 +250,21 @@ class Pipeline:
         for account, room in due:
             by_account[account].append(room)
         batch = WriteBatch()
-        for account, rooms in by_account.items():
-            self.summarize_rooms(account, sorted(rooms), batch)
-        self.store.write(batch)
+        try:
+            for account, rooms in by_account.items():
+                self.summarize_rooms(account, sorted(rooms), batch)
+            self.store.write(batch)
+        except Exception:
+            self.mark_dirty(due)  # stored events stay, their rooms are summarised on the next round
+            raise
 
     def summarize_rooms(self, account: str, rooms: list[str], batch: WriteBatch) -> None:
         now = int(time.time() * 1000)
         ctx = self._context(account, now)
         events = self._room_events(account, rooms)
         pids = sorted({e.participant_sid for evs in events.values() for e in evs if e.participant_sid})
-        stats = self._track_stats(account, pids)
+        first = min((e.ts_ms for evs in events.values() for e in evs), default=0)
+        stats = self._track_stats(account, pids, max(first - SAMPLES_BEFORE_EVENTS_MS, 0))
         for room in rooms:
             room_events = events.get(room, [])
             per_participant: dict[str, list[Event]] = defaultdict(list)
@@ -295,10 +303,10 @@ class Pipeline:
                                    orjson.loads(payload) if payload else {}, eid)
         return {room: list(evs.values()) for room, evs in out.items()}
 
-    def _track_stats(self, account: str, pids: list[str]) -> dict[str, list[TrackStats]]:
+    def _track_stats(self, account: str, pids: list[str], since: int) -> dict[str, list[TrackStats]]:
         if not pids:
             return {}
-        _, rows = self.store.fetch(sample_queries.track_stats(account, pids))
+        _, rows = self.store.fetch(sample_queries.track_stats(account, pids, since))
         out: dict[str, list[TrackStats]] = defaultdict(list)
         for r in rows:
             (pid, sid, kind, direction, first, last, codec, b, p, lost, seconds, rtt, rtt_n, jitter, cpu, bw,

@@ -24,6 +24,8 @@ from video_insights.processing import lifecycle as lc
 from video_insights.processing.detectors import DetectorInput, detect_all
 from video_insights.processing.useragent import client_info
 
+ROOM_END_GRACE_MS = 5_000
+
 
 @dataclass(frozen=True)
 class SummaryContext:
@@ -91,11 +93,13 @@ def _leave(events: Sequence[Event], last_activity: int | None, room_end_ms: int 
     """(leave time, end reason, duration stated by the source) of one participant."""
     failed = any(e.name in lc.MEDIA_FAILURE_EVENTS for e in events)
     gone = _first(events, lc.PARTICIPANT_DISCONNECTED)
+    said_bye = _first(events, lc.CLIENT_DISCONNECTED)
     if gone is not None:
         duration = gone.payload.get("duration")
-        reason = gone.payload.get("end_reason") or lc.END_DISCONNECTED
+        # The callback says the participant went, not why; telemetry may know the media failed first.
+        fallback = lc.END_MEDIA_ERROR if failed and said_bye is None else lc.END_DISCONNECTED
+        reason = gone.payload.get("end_reason") or fallback
         return gone.ts_ms, reason, int(duration) if isinstance(duration, (int, float)) else None
-    said_bye = _first(events, lc.CLIENT_DISCONNECTED)
     if said_bye is not None:
         return said_bye.ts_ms, lc.END_MEDIA_ERROR if failed else lc.END_DISCONNECTED, None
     if room_end_ms is not None:
@@ -181,8 +185,12 @@ def _room_end(events: Sequence[Event], participants: Sequence[ParticipantSummary
     if ended is not None and "end_reason" in ended.payload:
         return ended.ts_ms, ended.payload["end_reason"]  # the source says why (or that nobody knows)
     if ended is not None:
+        # Ended through the API, the room takes its participants with it: they were still in, or left at
+        # that same moment; a room that times out ends well after the last one left.
+        leaves = [p.leave_ms for p in participants if p.leave_ms is not None]
         still_in = any(p.end_reason == lc.END_ROOM_ENDED for p in participants)
-        return ended.ts_ms, lc.ROOM_ENDED_VIA_API if still_in else lc.ROOM_TIMEOUT
+        kicked = bool(leaves) and ended.ts_ms - max(leaves) <= ROOM_END_GRACE_MS
+        return ended.ts_ms, lc.ROOM_ENDED_VIA_API if still_in or kicked else lc.ROOM_TIMEOUT
     if participants and all(p.leave_ms is not None for p in participants):
         last_leave = max(p.leave_ms or 0 for p in participants)
         if ctx.now_ms - last_leave > ctx.empty_room_timeout_ms:
@@ -202,6 +210,7 @@ def summarize_room(account_sid: str, room_sid: str, room_events: Sequence[Event]
                                           stats.get(pid, []), ctx, end_hint) for pid in pids]
     r = RoomSummary(account_sid, room_sid)
     r.room_name = _payload_value(events, "room_name")
+    r.media_region = _payload_value(events, "media_region")
     r.room_type = _payload_value(events, "room_type") or next(
         (p.room_type for p in participants if p.room_type), None)
     created = _first(events, lc.ROOM_CREATED)
@@ -246,7 +255,8 @@ def _room_participant_fields(r: RoomSummary, participants: Sequence[ParticipantS
     r.total_recording_duration_sec = sum(x.duration_sec for x in r.recordings)
     r.recording_enabled = bool(r.recordings)
     r.codecs = sorted({c for p in participants for c in p.codecs})
-    r.media_region = next((p.media_region for p in participants if p.media_region), None) or ctx.media_region
+    r.media_region = r.media_region or next((p.media_region for p in participants if p.media_region), None) \
+        or ctx.media_region
     r.edge_location = next((p.edge_location for p in participants if p.edge_location), None)
     with_issues = [p for p in participants if p.issues]
     r.participants_with_issues = len(with_issues)

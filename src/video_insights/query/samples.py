@@ -110,7 +110,8 @@ def _track_stats_template() -> str:
             "FROM (SELECT participant_sid, pc_id, kind, bucket_ms, min(first_ms) AS first_ms, "
             "max(last_ms) AS last_ms, sum(b) AS b, sum(p) AS p, sum(l) AS l, max(dt) AS dt, "
             "max(jitter) AS jitter, sum(freezes) AS freezes, sum(frozen_s) AS frozen_s FROM recv "
-            "GROUP BY participant_sid, pc_id, kind, bucket_ms) GROUP BY participant_sid, pc_id, kind")
+            "GROUP BY participant_sid, pc_id, kind, bucket_ms) GROUP BY participant_sid, pc_id, kind "
+            "ORDER BY 1, 4, 2, 3")
 
 
 def track_stats(account: str, participants: list[str], since: int = 0) -> exp.Expr:

@@ -18,7 +18,7 @@ def _crossing(issue_type: IssueType, pid: str, tracks: Sequence[TrackStats],
     worst = max(v for _, v in hits)
     media = tuple(sorted({t.kind for t, _ in hits}))
     return DetectedIssue(issue_type.value, pid, media=media, value=worst, threshold=threshold,
-                         directions=directions, tracks=tuple(t.track_sid for t, _ in hits))
+                         directions=directions, tracks=tuple(sorted(t.track_sid for t, _ in hits)))
 
 
 @detector(IssueType.PACKET_LOSS)
