@@ -45,7 +45,8 @@ def report(n: int, ts: int) -> dict[str, object]:
             "audioTrackStats": [], "videoTrackStats": []}
 
 
-async def participant(url: str, token: str, room: str, deadline: float, counter: list[int], period: float) -> None:
+async def participant(url: str, token: str, room: str, deadline: float, counter: list[int],
+                      period: float) -> None:
     async with websockets.connect(url, max_queue=None) as ws:
         await ws.send(json.dumps({"type": "connect", "token": token, "version": 1, "publisher": {
             "name": "bench", "sdkVersion": "1", "userAgent": "bench", "roomSid": room,
@@ -104,7 +105,8 @@ def main() -> None:
                 time.sleep(0.2)
             total = time.time() - started
             stored = samples_stored(server.url, account) // ENTRIES_PER_EVENT
-            result = {"connections": args.connections, "offered_per_s": args.rate, "events_sent": sent, "events_stored": stored,
+            result = {"connections": args.connections, "offered_per_s": args.rate, "events_sent": sent,
+                      "events_stored": stored,
                       "send_seconds": round(sending, 1), "drain_seconds": round(total - sending, 1),
                       "events_per_s_sent": round(sent / sending), "events_per_s_stored": round(stored / total),
                       "server_peak_rss_mb": round(server.rss_mb()), "machine": machine()}

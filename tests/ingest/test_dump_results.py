@@ -98,7 +98,8 @@ def test_every_jitsi_dump_imports(store, settings, creds, path):
 
 
 def test_failed_connection_ends_with_a_media_error(store, settings, creds):
-    result = _import(store, settings, creds.account_sid, DATA / "rtcstats" / "jitsi" / "chrome-standard-pc-failed.jsonl")
+    dump = DATA / "rtcstats" / "jitsi" / "chrome-standard-pc-failed.jsonl"
+    result = _import(store, settings, creds.account_sid, dump)
     _, rows = store.fetch(q("SELECT end_reason, issue_types FROM participants WHERE participant_sid = :p",
                             p=result.participant_sid))
     end_reason, issue_types = rows[0]

@@ -3,6 +3,7 @@ batches, yields the same room, participant and track summaries."""
 
 from __future__ import annotations
 
+import itertools
 import tempfile
 import time
 from pathlib import Path
@@ -41,7 +42,8 @@ def _callbacks() -> list[Event]:
         out.append(cb("track-added", 6 + 40 * i, **who, TrackSid=derived_sid("MT", pid, "a"), TrackKind="audio",
                       TrackName="mic"))
         out.append(cb("participant-disconnected", 100 + 40 * i, **who, ParticipantDuration=str(95)))
-    out.append(cb("recording-started", 10, RecordingSid=derived_sid("RT", "r"), SourceSid=derived_sid("MT", PEOPLE[0], "a")))
+    out.append(cb("recording-started", 10, RecordingSid=derived_sid("RT", "r"),
+                  SourceSid=derived_sid("MT", PEOPLE[0], "a")))
     out.append(cb("recording-completed", 60, RecordingSid=derived_sid("RT", "r"),
                   SourceSid=derived_sid("MT", PEOPLE[0], "a"), Duration="50", Size="1000"))
     out.append(cb("room-ended", 200, RoomDuration="200"))
@@ -79,7 +81,7 @@ def _run(items: list[Event | StreamSample], cuts: list[int]) -> dict[str, list[t
         store.migrate()
         pipeline = Pipeline(store, Settings.from_env({}))
         bounds = [0, *sorted(set(cuts)), len(items)]
-        for a, b in zip(bounds, bounds[1:], strict=False):
+        for a, b in itertools.pairwise(bounds):
             chunk = items[a:b]
             pipeline.write_now([x for x in chunk if isinstance(x, StreamSample)],
                                [x for x in chunk if isinstance(x, Event)])
@@ -93,7 +95,7 @@ BASELINE = _run(ITEMS, [])
 
 
 def test_baseline_is_what_the_events_say():
-    (room,) = [r for r in BASELINE["rooms"]]
+    (room,) = BASELINE["rooms"]
     cols = [c for c in ROOMS.column_names if c != "updated_ms"]
     r = dict(zip(cols, room, strict=True))
     assert r["unique_participants"] == 3 and r["unique_participant_identities"] == 2
