@@ -492,7 +492,7 @@ def test_callback_not_form_encoded_is_415(server: Server, acct: Creds, content_t
         headers["Content-Type"] = content_type
     r = httpx.post(f"{server.url}/webhooks/twilio", content=body, headers=headers, timeout=30)
     assert_error(r, 415, "form-encoded")
-    server.health()
+    assert_no_room(server, acct, "RM" + "0" * 32)
 
 
 def test_callback_not_utf8_is_400(server: Server) -> None:
@@ -584,8 +584,11 @@ def _expect_error_then_close(ws: ClientConnection, *words: str) -> None:
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
 
 
-def test_ws_good_token_connects(server: Server, acct: Creds) -> None:
-    token = mint_token(acct.account_sid, acct.key_sid, acct.key_secret, "alice", room="ws-room")
+@pytest.mark.parametrize("skew", [0, 30], ids=["on time", "app clock 30 s ahead"])
+def test_ws_good_token_connects(server: Server, acct: Creds, skew: int) -> None:
+    """A token minted on a server whose clock is a little ahead (iat, nbf in our future) still connects."""
+    token = mint_token(acct.account_sid, acct.key_sid, acct.key_secret, "alice", room="ws-room",
+                       now=int(time.time()) + skew)
     with ws_connect(server.ws_url, open_timeout=10) as ws:
         ws.send(json.dumps(_connect_message(token)))
         reply = json.loads(ws.recv(timeout=10))
@@ -874,3 +877,19 @@ def test_dashboard_until_far_ahead_is_400(api: httpx.Client) -> None:
     since = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     r = api.get(f"/v1/Video/Dashboard/Rooms?_since={since}&_until=2126-01-01T00:00:00Z&granularity=day")
     assert_error(r, 400, "_until")
+
+
+@pytest.mark.xfail(strict=True, reason="processing/summaries.py takes error_code with str.isdigit() then int(): "
+                   "'²' passes the first and fails the second, so the room's summary fails (and the flush raises)")
+def test_odd_error_code_in_an_event_does_not_break_the_summary(live_server: Any, creds: Any) -> None:
+    token = mint_token(creds.account_sid, creds.key_sid, creds.key_secret, "mallory")
+    room, participant = new_sid("RM"), new_sid("PA")
+    body = [_connect_message(token, room, participant),
+            {"type": "event", "group": "room", "name": "disconnected", "timestamp": int(time.time() * 1000),
+             "payload": {"error_code": "²"}}]
+    r = httpx.post(f"{live_server.url}/v1/VideoEvents", json=body, headers=_bearer(token), timeout=30)
+    assert r.status_code in (200, 400), r.text
+    live_server.flush()
+    with live_server.client(creds) as c:
+        assert c.get(f"/v1/Video/Rooms/{room}/Participants/{participant}").status_code == (200 if r.status_code == 200
+                                                                                          else 404)

@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -142,8 +143,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         "live": room("live", "group", timedelta(seconds=30), None),  # still in progress
     }
     callbacks = _Callbacks(url, account.sid, account.auth_token)
-    for label, r in rooms.items():
-        callbacks.room(r, ["alice", "bob", "alice"] if label == "standup" else ["alice", "bob"])
+    with ThreadPoolExecutor(max_workers=len(rooms)) as pool:  # rooms side by side, as Twilio sends them
+        list(pool.map(lambda item: callbacks.room(item[1], ["alice", "bob", "alice"] if item[0] == "standup"
+                                                  else ["alice", "bob"]), rooms.items()))
     imported = []
     with httpx.Client(base_url=url, auth=(account.sid, account.auth_token), timeout=60) as c:
         for name in ("loss8.rtcstats-dump.gz", "rtt350.json.gz"):

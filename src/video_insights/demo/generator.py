@@ -1,9 +1,11 @@
 """The seeded generator of a realistic week of calls for one account.
 
-Day by day, and within a day by chunks of rooms (so memory stays bounded at any rooms_per_day),
-rooms are planned (`demo.scenarios`), turned into what the sources would have sent (`demo.events`:
-Twilio status callbacks and gateway events; `demo.samples`: 10-second stats reports as column
-arrays), written, and summarised by the real pipeline. Nothing in a summary is invented here.
+Day by day, and within a day by chunks of rooms, rooms are planned (`demo.scenarios`) and turned into
+what the sources would have sent (`demo.events`: Twilio status callbacks and gateway events;
+`demo.samples`: 10-second stats reports as column arrays). A day's samples are written in time order,
+as live ingest writes them (the store's time pruning depends on that layout, so benchmarks on this
+data measure what production sees); then each chunk's events are written and its rooms summarised by
+the real pipeline. Nothing in a summary is invented here. Memory is bounded by one day's samples.
 The same seed, account and `now_ms` give the same data.
 """
 
@@ -24,13 +26,13 @@ from video_insights.demo.rhythm import DAY_MS, Rhythm
 from video_insights.demo.samples import SampleBuilder
 from video_insights.demo.scenarios import ROOM_TYPES, Room, RoomSeed, identity_pool, plan_room, room_types
 from video_insights.model.ids import derived_sid
+from video_insights.model.records import Event
 from video_insights.processing.pipeline import Pipeline
 from video_insights.query.sql import q, untag
 from video_insights.settings import Settings
 from video_insights.store.base import Store, WriteBatch
 
-# Rooms planned, written and summarised together: bounds memory (~1-2k samples per room) and keeps
-# each summary query's participant list short.
+# Rooms planned and summarised together: keeps each summary query's participant list short.
 CHUNK_ROOMS = 400
 Advance = Callable[[int, str], None]
 
@@ -75,35 +77,57 @@ def generate(store: Store, settings: Settings, *, account_sid: str, days: int = 
             day_rng = np.random.default_rng([seed, day])
             times, regions = rhythm.day(day_rng, day)
             types, carry = room_types(day_rng, len(times), carry)
+            chunks = []
             for chunk, lo in enumerate(range(0, len(times), CHUNK_ROOMS)):
                 seeds = [RoomSeed(derived_sid("RM", account_sid, run, str(day), str(i)), int(times[i]), regions[i],
                                   types[i]) for i in range(lo, min(lo + CHUNK_ROOMS, len(times)))]
                 rng = np.random.default_rng([seed, day, chunk + 1])
-                _write_chunk(store, pipeline, account_sid, seeds, identities, now, rng, totals)
-                advance(len(seeds), f"day {day + 1}/{days}")
+                chunks.append(_plan_chunk(account_sid, seeds, identities, now, rng))
+            totals.samples += _write_samples_in_time_order(store, [c.columns for c in chunks])
+            for c in chunks:
+                # write_now stores the events, then summarises every room they touch from the events and
+                # samples read back (Pipeline.summarize_rooms).
+                pipeline.write_now(events=c.events)
+                totals.rooms += len(c.rooms)
+                totals.participants += sum(len(r.participants) for r in c.rooms)
+                totals.events += len(c.events)
+                advance(len(c.rooms), f"day {day + 1}/{days}")
     return DemoSummary(account_sid, start, now, totals.rooms, totals.participants, totals.samples, totals.events,
                        round(time.monotonic() - started, 2), _issue_counts(store, account_sid, start))
 
 
-def _write_chunk(store: Store, pipeline: Pipeline, account: str, seeds: Sequence[RoomSeed],
-                 identities: Sequence[str], now: int, rng: np.random.Generator, totals: _Totals) -> None:
+@dataclass
+class _Chunk:
+    rooms: list[Room]
+    events: list[Event]
+    columns: list[dict[str, np.ndarray]]
+
+
+def _plan_chunk(account: str, seeds: Sequence[RoomSeed], identities: Sequence[str], now: int,
+                rng: np.random.Generator) -> _Chunk:
     rooms = [r for r in (_until(plan_room(rng, s, identities), now) for s in seeds) if r.participants]
     builder = SampleBuilder(account, now, rng)
-    events = []
+    events: list[Event] = []
     for room in rooms:
         builder.add_room(room)
         events += room_events(account, room, now, rng)
+    return _Chunk(rooms, events, builder.columns())
+
+
+def _write_samples_in_time_order(store: Store, chunk_columns: list[list[dict[str, np.ndarray]]]) -> int:
+    """One day's sample columns, grouped by their column set, sorted by time and written."""
+    groups: dict[tuple[str, ...], list[dict[str, np.ndarray]]] = {}
+    for columns in (c for chunk in chunk_columns for c in chunk):
+        groups.setdefault(tuple(sorted(columns)), []).append(columns)
     batch = WriteBatch()
-    for columns in builder.columns():
-        batch.insert_columns("stream_samples", columns)
-        totals.samples += len(columns["ts_ms"])
+    written = 0
+    for names, parts in groups.items():
+        merged = {n: np.concatenate([p[n] for p in parts]) for n in names}
+        order = np.argsort(merged["ts_ms"], kind="stable")
+        batch.insert_columns("stream_samples", {n: a[order] for n, a in merged.items()})
+        written += len(order)
     store.write(batch)
-    # Samples first: write_now stores the events, then summarises every room they touch
-    # (Pipeline.summarize_rooms over this chunk's rooms) from events and samples read back.
-    pipeline.write_now(events=events)
-    totals.rooms += len(rooms)
-    totals.participants += sum(len(r.participants) for r in rooms)
-    totals.events += len(events)
+    return written
 
 
 def _until(room: Room, now: int) -> Room:

@@ -18,6 +18,9 @@ from video_insights.model.ids import is_sid
 from video_insights.store.base import Store
 
 TWILIO_CTY = "twilio-fpa;v=1"
+# Tokens are minted on the app's servers: a clock a little ahead there must not make a fresh token
+# "not yet valid" here (PyJWT checks iat and nbf), nor one a little behind expire it early.
+CLOCK_SKEW_S = 60
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,8 @@ def verify_token(store: Store, token: str) -> TokenGrant:
     if key.account_sid != account_sid:
         raise Unauthorized(f"access token: API key {key_sid} does not belong to account {account_sid}")
     try:
-        claims = jwt.decode(token, key.secret, algorithms=["HS256"], options={"require": ["exp"]})
+        claims = jwt.decode(token, key.secret, algorithms=["HS256"], options={"require": ["exp"]},
+                            leeway=CLOCK_SKEW_S)
     except jwt.ExpiredSignatureError:
         raise Unauthorized("access token: expired") from None
     except jwt.InvalidSignatureError:
