@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from video_insights import __version__
+from video_insights.cli.remote import write_control
 from video_insights.ingest.gateway import Gateway
 from video_insights.processing.pipeline import Pipeline
 from video_insights.processing.scheduler import Scheduler
@@ -16,7 +17,7 @@ from video_insights.settings import Settings
 from video_insights.store import open_store
 from video_insights.store.base import Store
 from video_insights.web import errors
-from video_insights.web.api import dashboard, health, ingest, twilio_compat
+from video_insights.web.api import admin, dashboard, health, ingest, twilio_compat
 from video_insights.web.deps import Services
 
 
@@ -31,9 +32,15 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pipeline.start()
         scheduler.start()
+        control = None
+        if getattr(app.state, "control_url", None):
+            control = write_control(settings.store, app.state.control_url)
+            app.state.admin_token = control[1] if control else None
         try:
             yield
         finally:
+            if control is not None:
+                control[0].unlink(missing_ok=True)
             scheduler.stop()
             pipeline.stop()
 
@@ -45,6 +52,6 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"],
                        allow_headers=["Authorization", "Content-Type"])
     errors.install(app)
-    for router in (health.router, twilio_compat.router, dashboard.router, ingest.router):
+    for router in (health.router, twilio_compat.router, dashboard.router, ingest.router, admin.router):
         app.include_router(router)
     return app

@@ -401,12 +401,48 @@ def test_bad_environment_setting_is_2(cli: Cli) -> None:
     assert "VIDEO_INSIGHTS_PORT" in r.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="INTERFACES.md: commands must work while `serve` holds the DuckDB file "
-                   "(route through the running server); today they fail with 'in use by another process'")
-def test_accounts_create_while_the_store_is_open_elsewhere(cli: Cli) -> None:
+def test_commands_work_while_serve_holds_the_store(cli: Cli) -> None:
+    """DuckDB lets one process open a file: commands go through the running server instead."""
     cli.ok("migrate")
-    with cli.store():  # what a running `serve` does: hold the file
-        cli.ok("accounts", "create")
+    port = _free_port()
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("VIDEO_INSIGHTS_")}
+    environ.update({"VIDEO_INSIGHTS_STORE": cli.url, "VIDEO_INSIGHTS_LOG_LEVEL": "warning"})
+    server = subprocess.Popen([EXE, "serve", "--port", str(port)], env=environ)
+    try:
+        _wait_healthy(f"http://127.0.0.1:{port}", server)
+        assert Path(str(cli.path) + ".server.json").exists()
+        account = cli.ok("accounts", "create", "--friendly-name", "while serving")
+        key = cli.ok("keys", "create", "--account", account["account_sid"])
+        assert key["sid"].startswith("SK")
+        (made,) = cli.ok("import", str(CHROMIUM / "loss8.rtcstats-dump.gz"), "--account", account["account_sid"])
+        assert cli.ok("purge", "--dry-run")["dry_run"] is True
+        cli.fails(2, "import", str(DATA / "useragents" / "LICENSE"), "--account", account["account_sid"])
+        auth = (account["account_sid"], account["auth_token"])
+        r = httpx.get(f"http://127.0.0.1:{port}/v1/Video/Rooms/{made['room_sid']}", auth=auth, timeout=30)
+        assert r.status_code == 200 and r.json()["issue_types"] == ["packet_loss"]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert not Path(str(cli.path) + ".server.json").exists()  # the server cleans up after itself
+    cli.ok("accounts", "create")  # and the file is the CLI's own again
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.time() + 30
+    while True:
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        assert time.time() < deadline and proc.poll() is None, "serve did not start"
+        time.sleep(0.1)
 
 
 # -- tenancy: a store the CLI filled, served over HTTP ------------------------------------------------

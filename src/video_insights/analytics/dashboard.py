@@ -48,6 +48,8 @@ def parse_window(params: dict[str, str], now: int | None = None) -> Window:
         since = until - parse_range(params.get("_range", "24h"))
     if since >= until:
         raise BadRequest("_since: must be before _until")
+    if until > now + DAY_MS:
+        raise BadRequest(f"_until: at most a day ahead (to {iso(now + DAY_MS)})")
     reach = now - FILTER_REACH_DAYS * DAY_MS - HOUR_MS
     if since < reach:
         raise BadRequest(f"_since: the dashboard reaches {FILTER_REACH_DAYS} days back (to {iso(reach)})")

@@ -154,6 +154,6 @@ def room_tracks(store: Store, account_sid: str, participant_sid: str) -> list[di
 def check_page_size(raw: str | None, default: int = 50) -> int:
     if raw is None:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= 1000:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 1000:
         raise BadRequest(f"PageSize: must be a whole number from 1 to 1000, got {raw!r}")
     return int(raw)

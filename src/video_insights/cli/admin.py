@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import click
 
-from video_insights import accounts
+from video_insights.cli import remote
 from video_insights.cli.main import emit, fails_cleanly, main, settings_for, sid_option, store_option
 from video_insights.ingest import dump_import
 from video_insights.ingest.auth import mint_token
-from video_insights.processing.pipeline import Pipeline
-from video_insights.store import open_store
-from video_insights.store.base import Store
-from video_insights.store.retention import purge as purge_store
-
-
-def _store(url: str | None) -> Store:
-    store = open_store(settings_for(url).store)
-    store.migrate()
-    return store
 
 
 @main.command()
@@ -27,9 +18,7 @@ def _store(url: str | None) -> Store:
 @fails_cleanly
 def migrate(store: str | None) -> None:
     """Create or upgrade the schema of the configured store."""
-    s = open_store(settings_for(store).store)
-    applied = s.migrate()
-    emit({"store": s.url, "applied": applied})
+    emit(remote.run(settings_for(store), "migrate"))
 
 
 @main.group("accounts")
@@ -47,9 +36,8 @@ def accounts_group() -> None:
 def accounts_create(friendly_name: str | None, parent: str | None, sid: str | None, auth_token: str | None,
                     store: str | None) -> None:
     """Create an account; prints its SID and auth token."""
-    a = accounts.create_account(_store(store), friendly_name=friendly_name, parent=parent, sid=sid,
-                                auth_token=auth_token)
-    emit({"account_sid": a.sid, "auth_token": a.auth_token, "parent_account_sid": a.parent_sid})
+    emit(remote.run(settings_for(store), "accounts_create", friendly_name=friendly_name, parent=parent, sid=sid,
+                    auth_token=auth_token))
 
 
 @main.group("keys")
@@ -68,9 +56,8 @@ def keys_group() -> None:
 def keys_create(account: str, sid: str | None, secret: str | None, livekit_key: str | None,
                 livekit_secret: str | None, store: str | None) -> None:
     """Create (or register) a key; prints its SID and secret."""
-    k = accounts.create_key(_store(store), account, sid=sid, secret=secret, livekit_key=livekit_key,
-                            livekit_secret=livekit_secret)
-    emit({"sid": k.sid, "secret": k.secret, **({"livekit_key": k.livekit_api_key} if k.livekit_api_key else {})})
+    emit(remote.run(settings_for(store), "keys_create", account=account, sid=sid, secret=secret,
+                    livekit_key=livekit_key, livekit_secret=livekit_secret))
 
 
 @main.command()
@@ -99,24 +86,9 @@ def token(account: str, key_sid: str, secret: str, identity: str, room: str | No
 def import_cmd(files: tuple[Path, ...], account: str, room_type: str, identity: str | None,
                store: str | None) -> None:
     """Import webrtc-internals or rtcstats dumps; prints the rooms and participants made."""
-    s = _store(store)
-    owner = accounts.get_account(s, account)
-    pipeline = Pipeline(s, settings_for(store))
-
-    def build(f: Path) -> dump_import.ImportedDump:
-        return dump_import.build(f.read_bytes(), account_sid=owner.sid, file_name=f.name, room_type=room_type,
-                                 identity=identity)
-
-    # Check every file before writing any (one that is not a dump leaves the store as it was), without
-    # holding every file's samples in memory at once.
-    for f in files:
-        build(f)
-    results = []
-    for f in files:
-        b = build(f)
-        pipeline.write_now(b.samples, b.events, period_ms=b.period_ms)
-        results.append({"file": str(f), **b.result.to_json()})
-    emit(results)
+    payload = [{"name": f.name, "path": str(f), "data": base64.b64encode(f.read_bytes()).decode()} for f in files]
+    emit(remote.run(settings_for(store), "import_dumps", files=payload, account=account, room_type=room_type,
+                    identity=identity))
 
 
 @main.command()
@@ -125,6 +97,4 @@ def import_cmd(files: tuple[Path, ...], account: str, room_type: str, identity: 
 @fails_cleanly
 def purge(dry_run: bool, store: str | None) -> None:
     """Apply the retention policy now; prints what it removed (or would)."""
-    settings = settings_for(store)
-    counts = purge_store(_store(store), settings, dry_run=dry_run)
-    emit({"dry_run": dry_run, "removed" if not dry_run else "would_remove": counts})
+    emit(remote.run(settings_for(store), "purge", dry_run=dry_run))

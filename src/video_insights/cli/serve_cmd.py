@@ -19,11 +19,16 @@ def serve(host: str | None, port: int | None, demo: bool, store: str | None) -> 
     """Run the service."""
     settings = settings_for(store, host=host, port=port)
     app = create_app(settings)
+    url = f"http://{settings.host}:{settings.port}"
     if demo:
         from video_insights.demo.seed import seed_demo
 
         creds = seed_demo(app.state.services.store, settings)
-        url = f"http://{settings.host}:{settings.port}"
         click.echo(f"Demo account ready at {url}/\n  account SID: {creds['account_sid']}\n"
-                   f"  auth token:  {creds['auth_token']}")
+                   f"  auth token:  {creds['auth_token']}\n"
+                   f"  try: curl -u {creds['account_sid']}:{creds['auth_token']} '{url}/v1/Video/Rooms?_range=7d'")
+    # Other commands run on this store through us while we hold it (cli.remote); the app publishes
+    # this URL on start-up and withdraws it on shutdown.
+    local = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
+    app.state.control_url = f"http://{local}:{settings.port}"
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level, ws="websockets-sansio")

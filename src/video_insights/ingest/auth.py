@@ -18,6 +18,7 @@ from video_insights.model.ids import is_sid
 from video_insights.store.base import Store
 
 TWILIO_CTY = "twilio-fpa;v=1"
+MAX_TOKEN_TTL_S = 86_400
 # Tokens are minted on the app's servers: a clock a little ahead there must not make a fresh token
 # "not yet valid" here (PyJWT checks iat and nbf), nor one a little behind expire it early.
 CLOCK_SKEW_S = 60
@@ -67,6 +68,8 @@ def verify_token(store: Store, token: str) -> TokenGrant:
         raise Unauthorized("access token: bad signature") from None
     except jwt.InvalidTokenError as e:
         raise Unauthorized(f"access token: {e}") from None
+    if claims["exp"] > time.time() + MAX_TOKEN_TTL_S + CLOCK_SKEW_S:
+        raise Unauthorized("access token: lives longer than 24 hours (Twilio's limit); mint a shorter one")
     grants: dict[str, Any] = claims["grants"] if isinstance(claims.get("grants"), dict) else {}
     video: dict[str, Any] = grants["video"] if isinstance(grants.get("video"), dict) else {}
     identity = grants.get("identity")

@@ -65,9 +65,10 @@ def map_event(e: DumpEvent) -> tuple[str, dict[str, Any]] | None:
 
 
 def build(data: bytes, *, account_sid: str, file_name: str = "", room_name: str | None = None,
-          room_type: str = "group", identity: str | None = None) -> ImportedDump:
+          room_type: str = "group", identity: str | None = None, max_bytes: int = 1 << 30) -> ImportedDump:
+    """`max_bytes` bounds the dump once decompressed (a gzip upload may be a decompression bomb)."""
     try:
-        dump = parse_dump(data)
+        dump = parse_dump(data, max_bytes=max_bytes)
     except DumpFormatError as e:
         raise DumpRejected(f"{file_name or 'dump'}: {e}") from None
     if not dump.snapshots:
@@ -99,7 +100,7 @@ def _events(dump: ParsedDump, account: str, room: str, participant: str, file_na
     start, end = int(dump.start_ms), int(dump.end_ms)
     info = {"user_agent": dump.user_agent, "user_agent_data": dump.user_agent_data, "file_name": file_name,
             "format": dump.format, "identity": identity or dump.identity or "imported",
-            "room_name": room_name or file_name or None, "room_type": room_type,
+            "room_name": room_name or file_name or f"{dump.format} import", "room_type": room_type,
             "peer_connections": dump.peer_connections}
     events = [Event(account, room, participant, start, Source.IMPORT, lc.IMPORTED_DUMP, info)]
     for e in dump.events:

@@ -14,8 +14,13 @@ import msgspec
 
 from video_insights.model.records import Direction, MediaKind, StreamSample
 
-Num = int | float
+# Counters and measurements: finite and within what a 64-bit column and a double hold exactly.
+_LIMIT = 2**53
+Num = Annotated[int, msgspec.Meta(ge=-_LIMIT, le=_LIMIT)] | Annotated[float, msgspec.Meta(ge=-_LIMIT, le=_LIMIT)]
 ShortStr = Annotated[str, msgspec.Meta(max_length=256)]
+MAX_SSRC = 2**32 - 1
+# An entry's own timestamp is the browser's clock: accepted within this distance of the report's time.
+MAX_ENTRY_SKEW_MS = 86_400_000
 
 
 class Dimensions(msgspec.Struct):
@@ -97,7 +102,10 @@ def field_error(error: msgspec.ValidationError | msgspec.DecodeError, prefix: st
     what, where = (m.group("what"), m.group("where") or "") if m else (str(error), "")
     path = (prefix + where) if prefix else where.lstrip(".")
     expected = re.match(r"Expected `([^`]*)`, got `([^`]*)`", what)
-    if expected:
+    bound = re.match(r"Expected `(int|float)` (<=|>=) (\S+)", what)
+    if bound:
+        what = f"a number out of range (must be {bound.group(2)} {float(bound.group(3)):.0f})"
+    elif expected:
         wanted = expected.group(1).replace(" | null", "")
         wanted = next((v for k, v in _EXPECTED.items() if wanted.startswith(k)), wanted)
         what = f"expected {wanted}"
@@ -116,9 +124,10 @@ def _float(v: Num | None) -> float | None:
 
 def _ssrc(e: TrackEntry, path: str) -> int:
     value = e.ssrc
-    if isinstance(value, str) and value.isdigit() and len(value) <= 10:
+    if isinstance(value, str) and value.isascii() and value.isdigit() and int(value) <= MAX_SSRC:
         return int(value)
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0 and float(value).is_integer():
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= MAX_SSRC \
+            and float(value).is_integer():
         return int(value)
     raise ValueError(f"{path}.ssrc: expected an SSRC (a non-negative integer or a string of digits)")
 
@@ -129,6 +138,8 @@ def entry_to_sample(e: TrackEntry, *, direction: Direction, kind: MediaKind, acc
         raise ValueError(f"{path}.kind: {e.kind!r} does not match the {kind} list it is in")
     if e.timestamp is None and ts_ms is None:
         raise ValueError(f"{path}.timestamp: missing, and no report time to fall back on")
+    if e.timestamp is not None and ts_ms is not None and abs(e.timestamp - ts_ms) > MAX_ENTRY_SKEW_MS:
+        raise ValueError(f"{path}.timestamp: {e.timestamp:.0f} is more than a day from the report's time {ts_ms}")
     sending = direction == "send"
     dims, dur = e.dimensions, e.qualityLimitationDurations
     return StreamSample(

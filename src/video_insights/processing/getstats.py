@@ -251,7 +251,7 @@ def _string(value: Any) -> str | None:
 
 
 def _ssrc(value: Any) -> int | None:
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit():
         return int(value)
     number = _number(value)
     return int(number) if number is not None and number >= 0 else None

@@ -51,6 +51,14 @@ class _Submission:
 
 
 @dataclass
+class _Prepared:
+    sub: _Submission
+    batch: WriteBatch
+    touched: set[RoomKey]
+    event_ids: list[str]
+
+
+@dataclass
 class PipelineStats:
     samples: int = 0
     events: int = 0
@@ -185,46 +193,71 @@ class Pipeline:
             self.pending_samples -= rows
 
     def _commit(self, subs: list[_Submission]) -> None:
+        prepared = [self._prepare(sub) for sub in subs]
+        combined = WriteBatch()
+        for p in prepared:
+            combined.merge(p.batch)
+        failed: dict[int, Exception] = {}
         try:
-            batch = WriteBatch()
-            for sub in subs:
-                self._add(batch, sub)
-            self.store.write(batch)
-            self.stats.batches += 1
+            self.store.write(combined)
+        except Exception:
+            # One submission's bad rows must not cost the others theirs: write them one by one.
+            log.exception("pipeline batch failed; retrying its submissions one at a time")
+            for i, p in enumerate(prepared):
+                try:
+                    self.store.write(p.batch)
+                except Exception as e:
+                    failed[i] = e
+        self.stats.batches += 1
+        for i, p in enumerate(prepared):
+            if i in failed:
+                self._fail(p.sub, failed[i])
+            else:
+                self._accepted(p)
+        try:
             self._summarize_dirty()
-        except Exception as e:  # the batch is lost to the store: say so to every waiting caller
-            self.stats.errors += 1
-            self.stats.last_error = str(e)
-            log.exception("pipeline batch failed")
-            for sub in subs:
-                if sub.done is not None and not sub.done.done():
-                    sub.done.set_exception(e)
-            return
-        for sub in subs:
-            if sub.done is not None and not sub.done.done():
-                sub.done.set_result(None)
+        except Exception as e:
+            log.exception("summaries failed; their rooms stay stale and are retried")
+            for i, p in enumerate(prepared):
+                failed.setdefault(i, e)
+                self._fail(p.sub, e)
+        for i, p in enumerate(prepared):
+            if i not in failed and p.sub.done is not None and not p.sub.done.done():
+                p.sub.done.set_result(None)
 
-    def _add(self, batch: WriteBatch, sub: _Submission) -> None:
+    def _fail(self, sub: _Submission, error: Exception) -> None:
+        self.stats.errors += 1
+        self.stats.last_error = str(error)
+        if sub.done is not None and not sub.done.done():
+            sub.done.set_exception(error)
+
+    def _prepare(self, sub: _Submission) -> _Prepared:
+        """The rows of one submission; nothing is remembered until they are stored."""
         now = int(time.time() * 1000)
-        touched: set[RoomKey] = set(sub.rooms)
+        p = _Prepared(sub, WriteBatch(), set(sub.rooms), [])
         for s in sub.samples:
-            batch.insert("stream_samples", sample_row(s, sub.period_ms))
-            touched.add((s.account_sid, s.room_sid))
-        self.stats.samples += len(sub.samples)
+            p.batch.insert("stream_samples", sample_row(s, sub.period_ms))
+            p.touched.add((s.account_sid, s.room_sid))
         for e in sub.events:
             eid = e.event_id or event_id(e)
-            touched.add((e.account_sid, e.room_sid))
-            if eid in self._seen_events:
+            p.touched.add((e.account_sid, e.room_sid))
+            if eid in self._seen_events or eid in p.event_ids:
                 self.stats.duplicate_events += 1
                 continue
-            self._remember(eid)
-            batch.insert("events", make_row(
+            p.event_ids.append(eid)
+            p.batch.insert("events", make_row(
                 "events", account_sid=e.account_sid, room_sid=e.room_sid, participant_sid=e.participant_sid,
                 ts_ms=e.ts_ms, source=e.source.value, name=e.name,
                 payload=orjson.dumps(e.payload).decode(), event_id=eid, received_ms=now))
-            self.stats.events += 1
-        self.mark_dirty(touched, urgent=sub.done is not None)
-        if sub.settle:
+        return p
+
+    def _accepted(self, p: _Prepared) -> None:
+        for eid in p.event_ids:
+            self._remember(eid)
+        self.stats.samples += len(p.sub.samples)
+        self.stats.events += len(p.event_ids)
+        self.mark_dirty(p.touched, urgent=p.sub.done is not None)
+        if p.sub.settle:
             self._urgent.update(self._dirty)
 
     def _remember(self, eid: str) -> None:

@@ -7,6 +7,7 @@ by itself (timeouts), and the pipeline re-summarises in-progress rooms as time p
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,7 @@ from video_insights.processing.detectors import DetectorInput, detect_all
 from video_insights.processing.useragent import client_info
 
 ROOM_END_GRACE_MS = 5_000
+_ERROR_CODE = re.compile(r"[0-9]{1,9}")
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,7 @@ def summarize_participant(account_sid: str, room_sid: str, participant_sid: str,
     s.media_region = _payload_value(events, "media_region") or ctx.media_region or None
     s.edge_location = _payload_value(events, "edge_location") or ctx.edge_location or None
     error = _payload_value(events, "error_code")
-    s.error_code = int(error) if isinstance(error, (int, float, str)) and str(error).isdigit() else None
+    s.error_code = int(error) if _ERROR_CODE.fullmatch(str(error)) else None
     s.codecs = sorted({c for t in stats if (c := lc.normalise_codec(t.codec))})
     s.tracks = _tracks_of(events, stats)
     s.issues = detect_all(DetectorInput(participant_sid, stats, events), ctx.issue_configs)

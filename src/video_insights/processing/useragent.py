@@ -474,7 +474,7 @@ def _major(version: str | None) -> str | None:
 
 def _int(version: str | None) -> int:
     major = _major(version)
-    return int(major) if major is not None and major.isdigit() else -1
+    return int(major) if major is not None and major.isascii() and major.isdigit() else -1
 
 
 def _canonical_os(value: object) -> str | None:

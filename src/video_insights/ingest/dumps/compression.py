@@ -164,7 +164,7 @@ def _expand_names(obj: dict[str, Any]) -> dict[str, Any]:
     expanded = {}
     for key, value in obj.items():
         name = _PROPERTIES.get(key, key)
-        if name == "type" and isinstance(value, int | str) and str(value).isdigit():
+        if name == "type" and isinstance(value, int | str) and str(value).isascii() and str(value).isdigit():
             expanded[name] = _TYPES.get(int(value), value)
         else:
             expanded[name] = value

@@ -68,7 +68,7 @@ def standardize_legacy(stats: Stats) -> Stats:
 def _with_numbers(obj: dict[str, Any]) -> dict[str, Any]:
     converted = {key: _legacy_value(key, value) for key, value in obj.items()}
     ssrc = obj.get("ssrc")
-    if isinstance(ssrc, str) and ssrc.isdigit():
+    if isinstance(ssrc, str) and ssrc.isascii() and ssrc.isdigit():
         converted["ssrc"] = int(ssrc)
     return converted
 

@@ -37,6 +37,7 @@ CONNECT_TIMEOUT_S = 30
 MAX_WS_MESSAGE = 1_048_576
 MAX_BATCH_MESSAGES = 1000
 MAX_PENDING_SAMPLES = 200_000
+DUMP_EXPANSION = 16  # how far a gzip dump may expand: text dumps compress ~8-12x
 IMPORT_PARAMS = ("FileName", "RoomName", "RoomType", "ParticipantIdentity", "AccountSid")
 MULTIPART_OVERHEAD = 65_536  # part headers and small fields around the file
 
@@ -212,7 +213,8 @@ async def import_dump(request: Request, sc: Scope = Depends(scope)) -> dict[str,
         raise PayloadTooLarge(f"file: over the import limit of {limit} bytes")
     built = await asyncio.to_thread(
         dump_import.build, data, account_sid=sc.account_sid, file_name=name,
-        room_name=params.get("RoomName"), room_type=room_type, identity=params.get("ParticipantIdentity"))
+        room_name=params.get("RoomName"), room_type=room_type, identity=params.get("ParticipantIdentity"),
+        max_bytes=DUMP_EXPANSION * svc.settings.max_import_bytes)
     await asyncio.to_thread(svc.pipeline.write_now, built.samples, built.events, period_ms=built.period_ms)
     return built.result.to_json()
 

@@ -1,0 +1,107 @@
+"""Administrative operations, run by the CLI on the store directly, or by a running server on the CLI's
+behalf when the server holds the store (DuckDB lets one process open a file).
+
+Each operation takes JSON-able arguments and returns a JSON-able result, so the same function serves
+both paths: `cli.remote.run` picks the path.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from video_insights import accounts
+from video_insights.errors import BadRequest
+from video_insights.ingest import dump_import
+from video_insights.processing.pipeline import Pipeline
+from video_insights.settings import Settings
+from video_insights.store.base import Store
+from video_insights.store.retention import purge as purge_store
+
+
+@dataclass
+class OpContext:
+    store: Store
+    settings: Settings
+    pipeline: Pipeline
+
+
+Operation = Callable[..., Any]
+OPERATIONS: dict[str, Operation] = {}
+
+
+def operation(fn: Operation) -> Operation:
+    OPERATIONS[fn.__name__] = fn
+    return fn
+
+
+@operation
+def migrate(ctx: OpContext) -> dict[str, Any]:
+    return {"store": ctx.store.url, "applied": ctx.store.migrate()}
+
+
+@operation
+def accounts_create(ctx: OpContext, friendly_name: str | None = None, parent: str | None = None,
+                    sid: str | None = None, auth_token: str | None = None) -> dict[str, Any]:
+    a = accounts.create_account(ctx.store, friendly_name=friendly_name, parent=parent, sid=sid,
+                                auth_token=auth_token)
+    return {"account_sid": a.sid, "auth_token": a.auth_token, "parent_account_sid": a.parent_sid}
+
+
+@operation
+def keys_create(ctx: OpContext, account: str, sid: str | None = None, secret: str | None = None,
+                livekit_key: str | None = None, livekit_secret: str | None = None) -> dict[str, Any]:
+    k = accounts.create_key(ctx.store, account, sid=sid, secret=secret, livekit_key=livekit_key,
+                            livekit_secret=livekit_secret)
+    return {"sid": k.sid, "secret": k.secret, **({"livekit_key": k.livekit_api_key} if k.livekit_api_key else {})}
+
+
+@operation
+def import_dumps(ctx: OpContext, files: list[dict[str, str]], account: str, room_type: str = "group",
+                 identity: str | None = None) -> list[dict[str, Any]]:
+    """`files`: [{"name", "data" (base64)}]. Every file is checked before any is written."""
+    owner = accounts.get_account(ctx.store, account)
+
+    def build(f: dict[str, str]) -> dump_import.ImportedDump:
+        try:
+            data = base64.b64decode(f["data"], validate=True)
+        except (KeyError, ValueError):
+            raise BadRequest(f"{f.get('name', 'file')}: not base64 data") from None
+        return dump_import.build(data, account_sid=owner.sid, file_name=f.get("name", ""), room_type=room_type,
+                                 identity=identity)
+
+    for f in files:  # one that is not a dump leaves the store as it was
+        build(f)
+    results = []
+    for f in files:  # built again rather than kept: one file's samples in memory at a time
+        b = build(f)
+        ctx.pipeline.write_now(b.samples, b.events, period_ms=b.period_ms)
+        results.append({"file": f.get("path", f.get("name", "")), **b.result.to_json()})
+    return results
+
+
+@operation
+def purge(ctx: OpContext, dry_run: bool = False) -> dict[str, Any]:
+    counts = purge_store(ctx.store, ctx.settings, dry_run=dry_run)
+    return {"dry_run": dry_run, "would_remove" if dry_run else "removed": counts}
+
+
+@operation
+def demo(ctx: OpContext, days: int = 7, rooms_per_day: int = 300, seed: int = 0, account: str | None = None,
+         progress: bool = True) -> dict[str, Any]:
+    from video_insights.demo.generator import generate
+
+    if account is not None:
+        credentials: dict[str, str] = {"account_sid": accounts.get_account(ctx.store, account).sid}
+    else:
+        new = accounts.create_account(ctx.store, friendly_name="Demo data")
+        key = accounts.create_key(ctx.store, new.sid, friendly_name="Demo data")
+        credentials = {"account_sid": new.sid, "auth_token": new.auth_token, "key_sid": key.sid,
+                       "key_secret": key.secret}
+    summary = generate(ctx.store, ctx.settings, account_sid=credentials["account_sid"], days=days,
+                       rooms_per_day=rooms_per_day, seed=seed, progress=progress)
+    return {**credentials, "rooms": summary.rooms, "participants": summary.participants,
+            "samples": summary.samples, "events": summary.events, "seconds": summary.seconds,
+            "participants_with_issue": summary.issues}
