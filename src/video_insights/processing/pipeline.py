@@ -17,6 +17,8 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from functools import lru_cache
+from operator import attrgetter
 
 import orjson
 
@@ -31,6 +33,7 @@ from video_insights.query import samples as sample_queries
 from video_insights.query.sql import q
 from video_insights.settings import Settings
 from video_insights.store.base import Row, Store, WriteBatch, make_row
+from video_insights.store.schema import STREAM_SAMPLES
 
 log = logging.getLogger(__name__)
 RoomKey = tuple[str, str]  # (account_sid, room_sid)
@@ -77,28 +80,32 @@ def event_id(e: Event) -> str:
     return hashlib.sha256(body).hexdigest()[:32]
 
 
+@lru_cache(maxsize=65_536)
+def _derived_track_sid(account: str, participant: str, basis: str) -> str:
+    return derived_sid("MT", account, participant, basis)
+
+
 def track_sid_for(s: StreamSample) -> str:
     if s.track_sid:
         return s.track_sid
     # Without a SID from the source, a track is its media track id (shared by simulcast layers), or
     # failing that its SSRC, within its participant.
     basis = s.track_id or f"{s.pc_id}:{s.direction}:{s.kind}:{s.ssrc}"
-    return derived_sid("MT", s.account_sid, s.participant_sid, basis)
+    return _derived_track_sid(s.account_sid, s.participant_sid, basis)
+
+
+# stream_samples rows come straight from StreamSample attributes of the same names (the ingest hot
+# path: attrgetter builds each part of the tuple in C), around the three columns computed here.
+_COMPUTED = ("bucket_ms", "period_ms", "track_sid")
+_NAMES = STREAM_SAMPLES.column_names
+_SPLIT = _NAMES.index(_COMPUTED[0])
+assert _NAMES[_SPLIT:_SPLIT + 3] == _COMPUTED, "stream_samples column order changed: update sample_row"
+_HEAD = attrgetter(*_NAMES[:_SPLIT])
+_TAIL = attrgetter(*_NAMES[_SPLIT + 3:])
 
 
 def sample_row(s: StreamSample, period_ms: int) -> Row:
-    return make_row(
-        "stream_samples", account_sid=s.account_sid, room_sid=s.room_sid, participant_sid=s.participant_sid,
-        pc_id=s.pc_id, direction=s.direction, kind=s.kind, ssrc=s.ssrc, ts_ms=s.ts_ms,
-        bucket_ms=bucket_of(s.ts_ms), period_ms=period_ms, track_sid=track_sid_for(s), track_id=s.track_id,
-        codec=s.codec, rid=s.rid, rtt_ms=s.rtt_ms, jitter_ms=s.jitter_ms, frame_rate=s.frame_rate,
-        frame_width=s.frame_width, frame_height=s.frame_height,
-        quality_limitation_reason=s.quality_limitation_reason, bytes=s.bytes, packets=s.packets,
-        packets_lost=s.packets_lost, total_rtt_s=s.total_rtt_s, rtt_measurements=s.rtt_measurements,
-        ql_cpu_s=s.ql_cpu_s, ql_bandwidth_s=s.ql_bandwidth_s, retransmitted_packets=s.retransmitted_packets,
-        nack_count=s.nack_count, pli_count=s.pli_count, freeze_count=s.freeze_count,
-        freezes_duration_s=s.freezes_duration_s, concealed_samples=s.concealed_samples,
-        total_samples_received=s.total_samples_received)
+    return (*_HEAD(s), bucket_of(s.ts_ms), period_ms, track_sid_for(s), *_TAIL(s))
 
 
 class Pipeline:
