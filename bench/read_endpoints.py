@@ -34,11 +34,12 @@ def prepare(path: Path, days: int, rooms_per_day: int, reuse: bool) -> dict[str,
     if reuse and path.exists() and info_path.exists():
         return dict(json.loads(info_path.read_text()))
     path.unlink(missing_ok=True)
-    store = DuckDBStore(path)
+    settings = Settings.from_env({})
+    store = DuckDBStore(path, memory_limit=settings.duckdb_memory_limit)
     store.migrate()
     account = accounts.create_account(store, friendly_name="bench")
     started = time.time()
-    summary = generate(store, Settings.from_env({}), account_sid=account.sid, days=days,
+    summary = generate(store, settings, account_sid=account.sid, days=days,
                        rooms_per_day=rooms_per_day, seed=1)
     info: dict[str, object] = {"account_sid": account.sid, "auth_token": account.auth_token,
                                "generate_seconds": round(time.time() - started, 1),

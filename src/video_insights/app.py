@@ -22,7 +22,7 @@ from video_insights.web.deps import Services
 
 
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
-    store = store or open_store(settings.store)
+    store = store or open_store(settings.store, memory_limit=settings.duckdb_memory_limit)
     store.migrate()
     pipeline = Pipeline(store, settings)
     svc = Services(settings, store, pipeline, Gateway(store, settings))

@@ -41,6 +41,7 @@ class Settings:
     dashboard_retention_days_go: int = _f(2, "The same for `go` rooms.")
     max_body_bytes: int = _f(1_048_576, "Largest request body accepted by the API and webhooks.")
     max_import_bytes: int = _f(64 * 1_048_576, "Largest dump accepted by imports.")
+    duckdb_memory_limit: str = _f("2GB", "Memory DuckDB may use for its caches and queries (it spills beyond).")
     writer_flush_ms: int = _f(200, "How long the writer gathers rows before it commits a batch.")
     writer_max_rows: int = _f(50_000, "Rows that make the writer commit at once.")
     summary_delay_s: float = _f(15.0, "Telemetry makes a room's summary stale; it is recomputed at most this late "

@@ -1,11 +1,11 @@
 """The seeded generator of a realistic week of calls for one account.
 
-Day by day, and within a day by chunks of rooms, rooms are planned (`demo.scenarios`) and turned into
-what the sources would have sent (`demo.events`: Twilio status callbacks and gateway events;
-`demo.samples`: 10-second stats reports as column arrays). A day's samples are written in time order,
-as live ingest writes them (the store's time pruning depends on that layout, so benchmarks on this
-data measure what production sees); then each chunk's events are written and its rooms summarised by
-the real pipeline. Nothing in a summary is invented here. Memory is bounded by one day's samples.
+Rooms are planned in chunks, in order of start (`demo.scenarios`), and turned into what the sources
+would have sent (`demo.events`: Twilio status callbacks and gateway events; `demo.samples`: 10-second
+stats reports as column arrays). Samples are written in time order, as live ingest writes them (the
+store's time pruning depends on that layout, so benchmarks on this data measure what production sees);
+once all of a chunk's samples are written, its events are written and its rooms summarised by the
+real pipeline. Nothing in a summary is invented here. Memory holds the samples of calls in progress.
 The same seed, account and `now_ms` give the same data.
 """
 
@@ -72,26 +72,42 @@ def generate(store: Store, settings: Settings, *, account_sid: str, days: int = 
     run = f"{seed}:{now}"  # SIDs differ between runs at different times, so reruns never collide
     total_rooms = sum(rhythm.rooms_on(d) for d in range(days))
     carry = np.zeros(len(ROOM_TYPES))
+    writer = _TimeOrderedWriter(store)
+    waiting: list[tuple[_Chunk, int]] = []  # planned chunks whose samples are not all written yet
+
+    def summarise(ready: list[tuple[_Chunk, int]]) -> None:
+        for c, _ in ready:
+            # write_now stores the events, then summarises every room they touch from the events and
+            # samples read back (Pipeline.summarize_rooms).
+            pipeline.write_now(events=c.events)
+            totals.rooms += len(c.rooms)
+            totals.participants += sum(len(r.participants) for r in c.rooms)
+            totals.events += len(c.events)
+            advance(len(c.rooms), label)
+
     with _progress(progress, total_rooms) as advance:
+        label = ""
         for day in range(days):
+            label = f"day {day + 1}/{days}"
             day_rng = np.random.default_rng([seed, day])
             times, regions = rhythm.day(day_rng, day)
             types, carry = room_types(day_rng, len(times), carry)
-            chunks = []
             for chunk, lo in enumerate(range(0, len(times), CHUNK_ROOMS)):
+                hi = min(lo + CHUNK_ROOMS, len(times))
                 seeds = [RoomSeed(derived_sid("RM", account_sid, run, str(day), str(i)), int(times[i]), regions[i],
-                                  types[i]) for i in range(lo, min(lo + CHUNK_ROOMS, len(times)))]
+                                  types[i]) for i in range(lo, hi)]
                 rng = np.random.default_rng([seed, day, chunk + 1])
-                chunks.append(_plan_chunk(account_sid, seeds, identities, now, rng))
-            totals.samples += _write_samples_in_time_order(store, [c.columns for c in chunks])
-            for c in chunks:
-                # write_now stores the events, then summarises every room they touch from the events and
-                # samples read back (Pipeline.summarize_rooms).
-                pipeline.write_now(events=c.events)
-                totals.rooms += len(c.rooms)
-                totals.participants += sum(len(r.participants) for r in c.rooms)
-                totals.events += len(c.events)
-                advance(len(c.rooms), f"day {day + 1}/{days}")
+                planned = _plan_chunk(account_sid, seeds, identities, now, rng)
+                writer.add(planned.columns)
+                waiting.append((planned, _last_sample(planned.columns)))
+                planned.columns = []  # the writer holds them now
+                # Rooms are planned in order of start: no later room has a sample before this one's start.
+                writer.flush_before(int(times[hi - 1]))
+                summarise([w for w in waiting if w[1] < writer.watermark])
+                waiting = [w for w in waiting if w[1] >= writer.watermark]
+        writer.flush_before(2**62)
+        summarise(waiting)
+    totals.samples = writer.written
     return DemoSummary(account_sid, start, now, totals.rooms, totals.participants, totals.samples, totals.events,
                        round(time.monotonic() - started, 2), _issue_counts(store, account_sid, start))
 
@@ -114,20 +130,37 @@ def _plan_chunk(account: str, seeds: Sequence[RoomSeed], identities: Sequence[st
     return _Chunk(rooms, events, builder.columns())
 
 
-def _write_samples_in_time_order(store: Store, chunk_columns: list[list[dict[str, np.ndarray]]]) -> int:
-    """One day's sample columns, grouped by their column set, sorted by time and written."""
-    groups: dict[tuple[str, ...], list[dict[str, np.ndarray]]] = {}
-    for columns in (c for chunk in chunk_columns for c in chunk):
-        groups.setdefault(tuple(sorted(columns)), []).append(columns)
-    batch = WriteBatch()
-    written = 0
-    for names, parts in groups.items():
-        merged = {n: np.concatenate([p[n] for p in parts]) for n in names}
-        order = np.argsort(merged["ts_ms"], kind="stable")
-        batch.insert_columns("stream_samples", {n: a[order] for n, a in merged.items()})
-        written += len(order)
-    store.write(batch)
-    return written
+def _last_sample(columns: list[dict[str, np.ndarray]]) -> int:
+    return max((int(c["ts_ms"].max()) for c in columns if len(c["ts_ms"])), default=0)
+
+
+class _TimeOrderedWriter:
+    """Writes samples in time order, as live ingest does, holding only those not yet known to be
+    earlier than every sample still to come (the calls in progress at the watermark)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.pending: dict[tuple[str, ...], list[dict[str, np.ndarray]]] = {}
+        self.watermark = 0
+        self.written = 0
+
+    def add(self, columns: list[dict[str, np.ndarray]]) -> None:
+        for c in columns:
+            self.pending.setdefault(tuple(sorted(c)), []).append(c)
+
+    def flush_before(self, watermark: int) -> None:
+        self.watermark = max(self.watermark, watermark)
+        batch = WriteBatch()
+        for names, parts in self.pending.items():
+            merged = {n: np.concatenate([p[n] for p in parts]) for n in names}
+            early = merged["ts_ms"] < self.watermark
+            if early.any():
+                order = np.argsort(merged["ts_ms"][early], kind="stable")
+                batch.insert_columns("stream_samples", {n: a[early][order] for n, a in merged.items()})
+                self.written += len(order)
+            self.pending[names] = [{n: a[~early] for n, a in merged.items()}]
+        if batch:
+            self.store.write(batch)
 
 
 def _until(room: Room, now: int) -> Room:
