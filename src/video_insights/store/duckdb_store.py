@@ -63,7 +63,9 @@ class DuckDBStore:
         self.url = f"duckdb:///{self.path}"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            config = {"memory_limit": memory_limit} if memory_limit else {}
+            config: dict[str, str | bool | int | float | list[str]] = {}
+            if memory_limit:
+                config["memory_limit"] = memory_limit
             self._con = duckdb.connect(str(self.path), read_only=read_only, config=config)
         except duckdb.IOException as e:
             if "lock" in str(e).lower():
