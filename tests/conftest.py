@@ -2,35 +2,20 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
+from support import Creds, serving
 from video_insights import accounts
 from video_insights.app import create_app
 from video_insights.settings import Settings
 from video_insights.store.duckdb_store import DuckDBStore
 
 DATA = Path(__file__).parent / "data"
-
-
-@dataclass
-class Creds:
-    account_sid: str
-    auth_token: str
-    key_sid: str
-    key_secret: str
-
-    @property
-    def basic(self) -> tuple[str, str]:
-        return (self.account_sid, self.auth_token)
 
 
 @dataclass
@@ -72,25 +57,8 @@ def creds(store: DuckDBStore) -> Creds:
     return make_account(store)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def live_server(store: DuckDBStore, settings: Settings) -> Iterator[LiveServer]:
-    port = _free_port()
     app = create_app(settings, store=store)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not server.started:
-        if time.time() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
-    yield LiveServer(f"http://127.0.0.1:{port}", settings, store, app)
-    server.should_exit = True
-    thread.join(timeout=20)
+    with serving(app) as url:
+        yield LiveServer(url, settings, store, app)

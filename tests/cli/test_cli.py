@@ -9,10 +9,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -27,8 +25,8 @@ import click
 import httpx
 import jwt
 import pytest
-import uvicorn
 
+from support import free_port, serving
 from video_insights import accounts
 from video_insights.app import create_app
 from video_insights.cli.main import main as cli_group
@@ -404,7 +402,7 @@ def test_bad_environment_setting_is_2(cli: Cli) -> None:
 def test_commands_work_while_serve_holds_the_store(cli: Cli) -> None:
     """DuckDB lets one process open a file: commands go through the running server instead."""
     cli.ok("migrate")
-    port = _free_port()
+    port = free_port()
     environ = {k: v for k, v in os.environ.items() if not k.startswith("VIDEO_INSIGHTS_")}
     environ.update({"VIDEO_INSIGHTS_STORE": cli.url, "VIDEO_INSIGHTS_LOG_LEVEL": "warning"})
     server = subprocess.Popen([EXE, "serve", "--port", str(port)], env=environ)
@@ -427,12 +425,6 @@ def test_commands_work_while_serve_holds_the_store(cli: Cli) -> None:
     cli.ok("accounts", "create")  # and the file is the CLI's own again
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
     deadline = time.time() + 30
     while True:
@@ -451,21 +443,10 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
 def _serve(path: Path) -> Iterator[tuple[str, Any]]:
     settings = Settings.from_env({}, store=f"duckdb:///{path}", writer_flush_ms=20)
     app = create_app(settings)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not server.started:
-        assert time.time() < deadline and thread.is_alive(), "the server did not start"
-        time.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{port}", app
+        with serving(app) as url:
+            yield url, app
     finally:
-        server.should_exit = True
-        thread.join(timeout=20)
         app.state.services.store.close()
 
 

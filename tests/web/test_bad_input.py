@@ -12,8 +12,6 @@ import dataclasses
 import gzip
 import json
 import random
-import socket
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -27,11 +25,11 @@ from urllib.parse import urlencode
 import httpx
 import jwt
 import pytest
-import uvicorn
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection
 from websockets.sync.client import connect as ws_connect
 
+from support import Creds, serving
 from video_insights import accounts
 from video_insights.app import create_app
 from video_insights.ingest.auth import mint_token, twilio_signature
@@ -48,18 +46,6 @@ ERROR_KEYS = {"code", "message", "more_info", "status"}
 
 
 # -- a module-wide server -----------------------------------------------------------------------------
-
-@dataclass
-class Creds:
-    account_sid: str
-    auth_token: str
-    key_sid: str
-    key_secret: str
-
-    @property
-    def basic(self) -> tuple[str, str]:
-        return (self.account_sid, self.auth_token)
-
 
 @dataclass
 class Server:
@@ -93,12 +79,6 @@ def _account(store: DuckDBStore) -> Creds:
     return Creds(a.sid, a.auth_token, k.sid, k.secret)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     path = tmp_path_factory.mktemp("bad-input") / "vi.duckdb"
@@ -107,17 +87,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     store = DuckDBStore(path)
     store.migrate()
     app = create_app(settings, store=store)
-    port = _free_port()
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="websockets"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not uv.started:
-        assert time.time() < deadline and thread.is_alive(), "the test server did not start"
-        time.sleep(0.02)
-    yield Server(f"http://127.0.0.1:{port}", app, store)
-    uv.should_exit = True
-    thread.join(timeout=20)
+    with serving(app) as url:
+        yield Server(url, app, store)
     store.close()
 
 

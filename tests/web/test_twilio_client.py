@@ -7,12 +7,10 @@ timed relative to now) and dump imports (rooms with codecs and a real participan
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,10 +18,10 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
+from support import serving
 from video_insights import accounts
 from video_insights.app import create_app
 from video_insights.ingest.auth import twilio_signature
@@ -66,12 +64,6 @@ class World:
     @property
     def all_sids(self) -> set[str]:
         return {r.sid for r in self.rooms.values()} | {i["room_sid"] for i in self.imported}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _iso(dt: datetime) -> str:
@@ -119,15 +111,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     account = accounts.create_account(store, friendly_name="twilio-python")
     key = accounts.create_key(store, account.sid)
     app = create_app(settings, store=store)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not server.started:
-        assert time.time() < deadline and thread.is_alive(), "the test server did not start"
-        time.sleep(0.02)
-    url = f"http://127.0.0.1:{port}"
+    stack = ExitStack()
+    url = stack.enter_context(serving(app))
     now = datetime.now(UTC).replace(microsecond=0)
 
     def room(name: str, room_type: str, ago: timedelta, duration: int | None) -> Room:
@@ -152,11 +137,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             r = c.post("/v1/Video/Imports", params={"FileName": name}, content=(DUMPS / name).read_bytes())
             assert r.status_code == 200, r.text
             imported.append(r.json())
-    app.state.services.pipeline.settle() if hasattr(app.state.services.pipeline, "settle") else \
-        app.state.services.pipeline.submit(wait=True).result(timeout=60)
+    app.state.services.pipeline.settle()
     yield World(url, app, account.sid, account.auth_token, key.sid, key.secret, rooms, imported)
-    server.should_exit = True
-    thread.join(timeout=20)
+    stack.close()
     store.close()
 
 
