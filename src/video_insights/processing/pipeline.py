@@ -122,7 +122,8 @@ class Pipeline:
         # cost flat. Callers that wait (webhooks, imports) get their rooms summarised at once.
         self._dirty: dict[RoomKey, float] = {}
         self._urgent: set[RoomKey] = set()
-        self.pending_samples = 0
+        self._pending = 0  # samples submitted and not yet written: what backpressure looks at
+        self._pending_lock = threading.Lock()  # submitters and the writer thread both change it
         self._lock = threading.Lock()  # one flush at a time (the thread, or a synchronous caller)
 
     # -- submitting ------------------------------------------------------------------------------
@@ -132,7 +133,8 @@ class Pipeline:
         """Queue records for the next batch; with wait=True the future resolves once they are stored
         and summarized."""
         done: Future[None] | None = Future() if wait else None
-        self.pending_samples += len(samples)
+        with self._pending_lock:
+            self._pending += len(samples)
         self._queue.put(_Submission(samples, events, period_ms, done, rooms))
         return done
 
@@ -144,6 +146,10 @@ class Pipeline:
             self.flush()
         assert fut is not None
         fut.result(timeout=600)
+
+    @property
+    def pending_samples(self) -> int:
+        return self._pending
 
     def settle(self) -> None:
         """Return once everything submitted so far is stored and every stale summary recomputed."""
@@ -197,7 +203,8 @@ class Pipeline:
                 self._commit(subs)
             elif self._dirty:
                 self._summarize_dirty()
-            self.pending_samples -= rows
+            with self._pending_lock:
+                self._pending -= rows
 
     def _commit(self, subs: list[_Submission]) -> None:
         prepared = [self._prepare(sub) for sub in subs]
