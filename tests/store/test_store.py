@@ -42,11 +42,11 @@ def test_replace_keeps_one_version_and_batches_are_atomic(store):
 def _room(batch: WriteBatch, sid: str, room_type: str, age_days: float, now: int) -> None:
     created = int(now - age_days * DAY)
     batch.insert("rooms", make_row("rooms", account_sid="AC1", room_sid=sid, room_type=room_type,
-                                   create_ms=created, updated_ms=now))
+                                   create_ms=created, updated_ms=now, room_key=0))
     batch.insert("room_facts", make_row("room_facts", account_sid="AC1", room_sid=sid, room_type=room_type,
                                         create_ms=created, updated_ms=now))
     batch.insert("events", make_row("events", account_sid="AC1", room_sid=sid, ts_ms=created, source="twilio",
-                                    name="room-created", event_id=sid, received_ms=now))
+                                    name="room-created", event_id=sid, received_ms=now, room_key=0))
 
 
 def test_retention_policy(store):

@@ -10,6 +10,7 @@ import orjson
 from sqlglot import exp
 
 from video_insights.errors import BadRequest, NotFound
+from video_insights.model.ids import sid_key
 from video_insights.query.fields import ROOM_FIELDS_BY_NAME
 from video_insights.query.filters import RoomQuery, condition, iso, parse_range
 from video_insights.query.sql import q, rows_as_dicts, untag, value
@@ -118,8 +119,9 @@ def list_rooms(store: Store, account_sid: str, rq: RoomQuery, *, extra: list[exp
 
 
 def get_room(store: Store, scope: Scope, room_sid: str) -> dict[str, Any]:
-    cols, rows = store.fetch(q("SELECT * FROM rooms WHERE room_sid = :sid AND account_sid IN :accounts",
-                               sid=room_sid, accounts=sorted(scope.reachable)))
+    cols, rows = store.fetch(q("SELECT * FROM rooms WHERE room_key = :key AND room_sid = :sid "
+                               "AND account_sid IN :accounts", key=sid_key(room_sid), sid=room_sid,
+                               accounts=sorted(scope.reachable)))
     if not rows:
         raise NotFound(f"room {room_sid} not found")
     return rows_as_dicts(cols, rows)[0]
@@ -129,16 +131,17 @@ def list_participants(store: Store, account_sid: str, room_sid: str, page: int, 
                       ) -> list[dict[str, Any]]:
     cols = ", ".join(PARTICIPANTS.column_names)
     c, rows = store.fetch(q(
-        f"SELECT {cols} FROM participants WHERE account_sid = :a AND room_sid = :r "
+        f"SELECT {cols} FROM participants WHERE room_key = :key AND room_sid = :r AND account_sid = :a "
         "ORDER BY join_ms, participant_sid LIMIT :lim OFFSET :off",
-        a=account_sid, r=room_sid, lim=size + 1, off=page * size))
+        key=sid_key(room_sid), a=account_sid, r=room_sid, lim=size + 1, off=page * size))
     return rows_as_dicts(c, rows)
 
 
 def get_participant(store: Store, scope: Scope, room_sid: str, participant_sid: str) -> dict[str, Any]:
     cols, rows = store.fetch(q(
-        "SELECT * FROM participants WHERE room_sid = :r AND participant_sid = :p AND account_sid IN :accounts",
-        r=room_sid, p=participant_sid, accounts=sorted(scope.reachable)))
+        "SELECT * FROM participants WHERE participant_key = :key AND participant_sid = :p AND room_sid = :r "
+        "AND account_sid IN :accounts", key=sid_key(participant_sid), r=room_sid, p=participant_sid,
+        accounts=sorted(scope.reachable)))
     if not rows:
         raise NotFound(f"participant {participant_sid} not found in room {room_sid}")
     return rows_as_dicts(cols, rows)[0]
@@ -146,8 +149,8 @@ def get_participant(store: Store, scope: Scope, room_sid: str, participant_sid: 
 
 def room_tracks(store: Store, account_sid: str, participant_sid: str) -> list[dict[str, Any]]:
     cols, rows = store.fetch(q(
-        "SELECT * FROM tracks WHERE account_sid = :a AND participant_sid = :p ORDER BY first_ms, track_sid",
-        a=account_sid, p=participant_sid))
+        "SELECT * FROM tracks WHERE participant_key = :key AND participant_sid = :p AND account_sid = :a "
+        "ORDER BY first_ms, track_sid", key=sid_key(participant_sid), a=account_sid, p=participant_sid))
     return rows_as_dicts(cols, rows)
 
 

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from video_insights.demo.scenarios import Participant, Room, Track
-from video_insights.model.ids import derived_sid
+from video_insights.model.ids import derived_sid, sid_key
 from video_insights.model.records import Direction, MediaKind, StreamSample
 from video_insights.processing.pipeline import GATEWAY_PERIOD_MS, track_sid_for
 
@@ -40,7 +40,8 @@ _GROUPS = {
     ("recv", "video"): ("jitter_ms", "freeze_count", "freezes_duration_s"),
 }
 _COMMON = ("account_sid", "room_sid", "participant_sid", "pc_id", "direction", "kind", "ssrc", "ts_ms",
-           "bucket_ms", "period_ms", "track_sid", "track_id", "codec", "bytes", "packets", "packets_lost")
+           "bucket_ms", "period_ms", "track_sid", "participant_key", "track_id", "codec", "bytes", "packets",
+           "packets_lost")
 Columns = dict[str, np.ndarray]
 
 
@@ -280,7 +281,9 @@ class _Rows:
         ts = self.ts[m]
         out: Columns = {
             "account_sid": np.full(len(ts), account, dtype=object), "room_sid": rooms[self.part[m]],
-            "participant_sid": people[self.part[m]], "direction": np.full(len(ts), direction, dtype=object),
+            "participant_sid": people[self.part[m]],
+            "participant_key": np.array([sid_key(p) for p in people], dtype=np.int64)[self.part[m]],
+            "direction": np.full(len(ts), direction, dtype=object),
             "kind": np.full(len(ts), kind, dtype=object), "ssrc": self._of_series("ssrc")[m].astype(np.int64),
             "ts_ms": ts, "bucket_ms": ts - ts % REPORT_MS, "period_ms": np.full(len(ts), REPORT_MS, dtype=np.int64)}
         out |= {column: self._of_series(field)[m] for column, field in (

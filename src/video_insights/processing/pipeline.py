@@ -22,7 +22,7 @@ from operator import attrgetter
 
 import orjson
 
-from video_insights.model.ids import derived_sid
+from video_insights.model.ids import derived_sid, sid_key
 from video_insights.model.issues import IssueConfig, IssueType, issue_configs
 from video_insights.model.records import Event, Source, StreamSample
 from video_insights.model.summaries import TrackStats
@@ -96,16 +96,16 @@ def track_sid_for(s: StreamSample) -> str:
 
 # stream_samples rows come straight from StreamSample attributes of the same names (the ingest hot
 # path: attrgetter builds each part of the tuple in C), around the three columns computed here.
-_COMPUTED = ("bucket_ms", "period_ms", "track_sid")
+_COMPUTED = ("bucket_ms", "period_ms", "track_sid", "participant_key")
 _NAMES = STREAM_SAMPLES.column_names
 _SPLIT = _NAMES.index(_COMPUTED[0])
-assert _NAMES[_SPLIT:_SPLIT + 3] == _COMPUTED, "stream_samples column order changed: update sample_row"
+assert _NAMES[_SPLIT:_SPLIT + 4] == _COMPUTED, "stream_samples column order changed: update sample_row"
 _HEAD = attrgetter(*_NAMES[:_SPLIT])
-_TAIL = attrgetter(*_NAMES[_SPLIT + 3:])
+_TAIL = attrgetter(*_NAMES[_SPLIT + 4:])
 
 
 def sample_row(s: StreamSample, period_ms: int) -> Row:
-    return (*_HEAD(s), bucket_of(s.ts_ms), period_ms, track_sid_for(s), *_TAIL(s))
+    return (*_HEAD(s), bucket_of(s.ts_ms), period_ms, track_sid_for(s), sid_key(s.participant_sid), *_TAIL(s))
 
 
 class Pipeline:
@@ -262,7 +262,8 @@ class Pipeline:
             p.batch.insert("events", make_row(
                 "events", account_sid=e.account_sid, room_sid=e.room_sid, participant_sid=e.participant_sid,
                 ts_ms=e.ts_ms, source=e.source.value, name=e.name,
-                payload=orjson.dumps(e.payload).decode(), event_id=eid, received_ms=now))
+                payload=orjson.dumps(e.payload).decode(), event_id=eid, received_ms=now,
+                room_key=sid_key(e.room_sid)))
         return p
 
     def _accepted(self, p: _Prepared) -> None:
@@ -343,7 +344,8 @@ class Pipeline:
     def _room_events(self, account: str, rooms: list[str]) -> dict[str, list[Event]]:
         _, rows = self.store.fetch(q(
             "SELECT room_sid, participant_sid, ts_ms, source, name, payload, event_id FROM events "
-            "WHERE account_sid = :a AND room_sid IN :rooms", a=account, rooms=rooms))
+            "WHERE account_sid = :a AND room_key IN :keys AND room_sid IN :rooms", a=account, rooms=rooms,
+            keys=sorted({sid_key(r) for r in rooms})))
         out: dict[str, dict[str, Event]] = defaultdict(dict)
         for room, pid, ts, source, name, payload, eid in rows:
             out[room][eid] = Event(account, room, pid, int(ts), Source(source), name,

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import orjson
 
+from video_insights.model.ids import sid_key
 from video_insights.model.summaries import ParticipantSummary, RoomSummary, TrackStats
 from video_insights.query.sql import tags
 from video_insights.store.base import WriteBatch, make_row
@@ -31,7 +32,7 @@ def room_rows(batch: WriteBatch, r: RoomSummary, now_ms: int) -> None:
         recording_enabled=r.recording_enabled, edge_location=r.edge_location, issue_count=r.issue_count,
         participants_with_issues=r.participants_with_issues, issue_types=tags(r.issue_types),
         detected_issues=_json([i.to_json() for i in r.detected_issues]),
-        last_activity_ms=r.last_activity_ms, updated_ms=now_ms))
+        last_activity_ms=r.last_activity_ms, updated_ms=now_ms, room_key=sid_key(r.room_sid)))
     if r.create_ms is not None:
         batch.replace("room_facts", make_row(
             "room_facts", account_sid=r.account_sid, room_sid=r.room_sid, create_ms=r.create_ms,
@@ -61,7 +62,7 @@ def participant_rows(batch: WriteBatch, p: ParticipantSummary, stats: Sequence[T
         tracks_data=p.track_count("data"), recording_duration_sec=p.recording_duration_sec,
         issue_types=tags(p.issue_types), issue_count=len(p.issue_types),
         detected_issues=_json([i.to_json() for i in p.issues]), last_activity_ms=p.last_activity_ms,
-        updated_ms=now_ms))
+        updated_ms=now_ms, participant_key=sid_key(p.participant_sid), room_key=sid_key(p.room_sid)))
     if p.join_ms is not None:
         batch.replace("participant_facts", make_row(
             "participant_facts", account_sid=p.account_sid, room_sid=p.room_sid,
@@ -82,4 +83,5 @@ def participant_rows(batch: WriteBatch, p: ParticipantSummary, stats: Sequence[T
             packets_lost=t.packets_lost, loss_pct=t.loss_pct, rtt_avg_ms=t.rtt_avg_ms,
             rtt_intervals=t.rtt_intervals, jitter_avg_ms=t.jitter_avg_ms,
             ql_cpu_share=t.ql_cpu_s / t.seconds if t.seconds else None,
-            ql_bandwidth_share=t.ql_bandwidth_s / t.seconds if t.seconds else None, updated_ms=now_ms))
+            ql_bandwidth_share=t.ql_bandwidth_s / t.seconds if t.seconds else None, updated_ms=now_ms,
+            participant_key=sid_key(p.participant_sid)))

@@ -12,6 +12,7 @@ from functools import cache
 
 from sqlglot import exp
 
+from video_insights.model.ids import sid_key
 from video_insights.query.sql import q
 from video_insights.store.schema import COUNTERS
 
@@ -85,16 +86,21 @@ def _recv_intervals_template() -> str:
             "FROM recv GROUP BY pc_id, bucket_ms ORDER BY pc_id, bucket_ms")
 
 
-_WHERE_ONE = "account_sid = :account AND participant_sid = :participant AND ts_ms >= :since AND ts_ms <= :until"
-_WHERE_MANY = "account_sid = :account AND participant_sid IN :participants AND ts_ms >= :since"
+# participant_key first: an integer comparison lets the store skip most vectors before it reads a string.
+_WHERE_ONE = ("participant_key = :key AND participant_sid = :participant AND account_sid = :account "
+              "AND ts_ms >= :since AND ts_ms <= :until")
+_WHERE_MANY = ("participant_key IN :keys AND participant_sid IN :participants AND account_sid = :account "
+               "AND ts_ms >= :since")
 
 
 def send_intervals(account: str, participant: str, since: int = 0, until: int = 2**62) -> exp.Expr:
-    return q(_send_intervals_template(), account=account, participant=participant, since=since, until=until)
+    return q(_send_intervals_template(), account=account, participant=participant, key=sid_key(participant),
+             since=since, until=until)
 
 
 def recv_intervals(account: str, participant: str, since: int = 0, until: int = 2**62) -> exp.Expr:
-    return q(_recv_intervals_template(), account=account, participant=participant, since=since, until=until)
+    return q(_recv_intervals_template(), account=account, participant=participant, key=sid_key(participant),
+             since=since, until=until)
 
 
 @cache
@@ -117,4 +123,5 @@ def _track_stats_template() -> str:
 def track_stats(account: str, participants: list[str], since: int = 0) -> exp.Expr:
     """One row per (participant, send track) and per (participant, receiving peer connection, kind);
     columns in TrackStats order after participant_sid."""
-    return q(_track_stats_template(), account=account, participants=participants, since=since)
+    return q(_track_stats_template(), account=account, participants=participants, since=since,
+             keys=sorted({sid_key(p) for p in participants}))

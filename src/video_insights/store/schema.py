@@ -68,7 +68,7 @@ API_KEYS = Table(
 EVENTS = Table(
     "events",
     _cols("account_sid:str! room_sid:str! participant_sid:str ts_ms:int! source:str! name:str! payload:json "
-          "event_id:str! received_ms:int!"),
+          "event_id:str! received_ms:int! room_key:int!"),
     key=("account_sid", "event_id"), order_by=("account_sid", "room_sid", "ts_ms"),
     time_column="ts_ms", retention="data",
 )
@@ -86,7 +86,7 @@ COUNTERS: tuple[str, ...] = tuple(_COUNTERS)
 STREAM_SAMPLES = Table(
     "stream_samples",
     _cols("account_sid:str! room_sid:str! participant_sid:str! pc_id:str! direction:str! kind:str! ssrc:int! "
-          "ts_ms:int! bucket_ms:int! period_ms:int! track_sid:str! track_id:str codec:str rid:str "
+          "ts_ms:int! bucket_ms:int! period_ms:int! track_sid:str! participant_key:int! track_id:str codec:str rid:str "
           "rtt_ms:float jitter_ms:float frame_rate:float frame_width:int frame_height:int "
           "quality_limitation_reason:str")
     + tuple(Column(c, T.FLOAT if c in FLOAT_COUNTERS else T.INT) for c in _COUNTERS),
@@ -99,7 +99,7 @@ TRACKS = Table(
     _cols("account_sid:str! room_sid:str! participant_sid:str! track_sid:str! kind:str! name:str codec:str "
           "first_ms:int last_ms:int published_ms:int unpublished_ms:int bytes_sent:int packets_sent:int "
           "packets_lost:int loss_pct:float rtt_avg_ms:float rtt_intervals:int jitter_avg_ms:float "
-          "ql_cpu_share:float ql_bandwidth_share:float updated_ms:int!"),
+          "ql_cpu_share:float ql_bandwidth_share:float updated_ms:int! participant_key:int!"),
     key=("account_sid", "participant_sid", "track_sid"), order_by=("account_sid", "room_sid", "participant_sid"),
     time_column="first_ms", retention="data",
 )
@@ -111,7 +111,7 @@ PARTICIPANTS = Table(
           "user_agent:str os_name:str os_version:str browser_name:str browser_version:str "
           "device_manufacturer:str device_model:str sdk_name:str sdk_version:str tracks_audio:int "
           "tracks_video:int tracks_data:int recording_duration_sec:int issue_types:tags issue_count:int "
-          "detected_issues:json last_activity_ms:int updated_ms:int!"),
+          "detected_issues:json last_activity_ms:int updated_ms:int! participant_key:int! room_key:int!"),
     key=("account_sid", "participant_sid"), order_by=("account_sid", "room_sid", "participant_sid"),
     time_column="join_ms", retention="data",
 )
@@ -124,7 +124,7 @@ ROOMS = Table(
           "duration_sec:int total_participant_duration_sec:int total_recording_duration_sec:int "
           "processing_state:str recording_enabled:bool edge_location:str issue_count:int "
           "participants_with_issues:int issue_types:tags detected_issues:json last_activity_ms:int "
-          "updated_ms:int!"),
+          "updated_ms:int! room_key:int!"),
     key=("account_sid", "room_sid"), order_by=("account_sid", "create_ms", "room_sid"),
     time_column="create_ms", retention="data",
 )
