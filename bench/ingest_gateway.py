@@ -45,35 +45,49 @@ def report(n: int, ts: int) -> dict[str, object]:
             "audioTrackStats": [], "videoTrackStats": []}
 
 
-async def participant(url: str, token: str, room: str, deadline: float, counter: list[int],
-                      period: float) -> None:
+def messages(session_count: int, per_session: int, start: int) -> list[list[str]]:
+    """Every message each participant will send, serialised before the clock starts (so the client's
+    own JSON work does not limit the rate it can offer)."""
+    out = []
+    for _ in range(session_count):
+        mine = []
+        for n in range(1, per_session + 1):
+            ts = start + n * 10_000  # reports 10 s apart in event time
+            mine.append(orjson.dumps({"type": "event", "version": 1, "session": "{session}", "group": "quality",
+                                      "name": "stats-report", "timestamp": ts, "payload": report(n, ts)}).decode())
+        out.append(mine)
+    return out
+
+
+async def participant(url: str, token: str, room: str, deadline: float, counter: list[int], period: float,
+                      script: list[str]) -> None:
     async with websockets.connect(url, max_queue=None) as ws:
         await ws.send(json.dumps({"type": "connect", "token": token, "version": 1, "publisher": {
             "name": "bench", "sdkVersion": "1", "userAgent": "bench", "roomSid": room,
             "participantSid": new_sid("PA")}}))
         session = json.loads(await ws.recv())["session"]
-        n = 0
-        start = int(time.time() * 1000) - 3 * 3_600_000
         next_at = time.monotonic() + period * random.random()
-        while time.time() < deadline:
-            n += 1
-            ts = start + n * 10_000  # reports 10 s apart in event time
-            await ws.send(orjson.dumps({"type": "event", "version": 1, "session": session, "group": "quality",
-                                        "name": "stats-report", "timestamp": ts, "payload": report(n, ts)}).decode())
+        for message in script:
+            if time.time() >= deadline:
+                break
+            await ws.send(message.replace("{session}", session, 1))
             counter[0] += 1
             next_at += period
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
 
 
-async def drive(base: str, token: str, connections: int, seconds: float, rate: float) -> int:
+async def drive(base: str, token: str, connections: int, seconds: float, rate: float) -> tuple[int, float]:
+    """Messages sent, and when sending started."""
     url = base.replace("http://", "ws://") + "/v1/VideoEvents"
     counter = [0]
-    deadline = time.time() + seconds
     rooms = [new_sid("RM") for _ in range(max(1, connections // 4))]
     period = connections / rate
-    await asyncio.gather(*(participant(url, token, rooms[i % len(rooms)], deadline, counter, period)
+    scripts = messages(connections, int(seconds / period) + 2, int(time.time() * 1000) - 3 * 3_600_000)
+    started = time.time()
+    deadline = started + seconds
+    await asyncio.gather(*(participant(url, token, rooms[i % len(rooms)], deadline, counter, period, scripts[i])
                            for i in range(connections)))
-    return counter[0]
+    return counter[0], started
 
 
 def samples_stored(base: str, creds: dict[str, str]) -> int:
@@ -96,8 +110,7 @@ def main() -> None:
         token = mint_token(account["account_sid"], key["sid"], key["secret"], "bench", ttl=86_400)
         server = Server(store)
         try:
-            started = time.time()
-            sent = asyncio.run(drive(server.url, token, args.connections, args.seconds, args.rate))
+            sent, started = asyncio.run(drive(server.url, token, args.connections, args.seconds, args.rate))
             sending = time.time() - started
             while samples_stored(server.url, account) < sent * ENTRIES_PER_EVENT:
                 if time.time() - started > args.seconds * 10 + 60:
