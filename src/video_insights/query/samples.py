@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from functools import cache
 
-from sqlglot import exp
-
 from video_insights.model.ids import sid_key
-from video_insights.query.sql import q
+from video_insights.query.sql import Bound, bound
 from video_insights.store.schema import COUNTERS
 
 _SERIES = "participant_sid, pc_id, direction, ssrc"
@@ -69,21 +67,20 @@ _RECV_PER_PC = """
 
 
 @cache
-def _send_intervals_template() -> str:
-    return (f"WITH {_deltas_cte().format(where=_WHERE_ONE)}, {_SEND_PER_SSRC} "
-            "SELECT track_sid, kind, codec, bucket_ms, bitrate, "
+def _intervals_template() -> str:
+    """Send intervals per track and receive intervals per peer connection in one scan: rows say which
+    side they are ("send": track, kind, codec…; "recv": peer connection and the receive measures)."""
+    return (f"WITH {_deltas_cte().format(where=_WHERE_ONE)}, {_SEND_PER_SSRC}, {_RECV_PER_PC} "
+            "SELECT 'send' AS side, track_sid, kind, codec, bucket_ms, bitrate, "
             "CASE WHEN l + p > 0 THEN 100.0 * l / (l + p) END AS loss, rtt, jitter, fr, fw, fh, qlr, "
-            "cpu, bw, rtx, nack, pli FROM per_track ORDER BY track_sid, bucket_ms")
-
-
-@cache
-def _recv_intervals_template() -> str:
-    return (f"WITH {_deltas_cte().format(where=_WHERE_ONE)}, {_RECV_PER_PC} "
-            "SELECT pc_id, bucket_ms, sum(b * 8000.0 / CASE WHEN dt > 0 THEN dt END) AS bitrate, "
-            "CASE WHEN sum(l) + sum(p) > 0 THEN 100.0 * sum(l) / (sum(l) + sum(p)) END AS loss, "
-            "max(jitter) AS jitter, sum(freezes) AS freezes, sum(frozen_s) AS frozen_s, "
-            "CASE WHEN sum(samples) > 0 THEN 1.0 * sum(concealed) / sum(samples) END AS concealment "
-            "FROM recv GROUP BY pc_id, bucket_ms ORDER BY pc_id, bucket_ms")
+            "cpu, bw, rtx, nack, pli, NULL AS freezes, NULL AS frozen_s, NULL AS concealment FROM per_track "
+            "UNION ALL "
+            "SELECT 'recv', pc_id, NULL, NULL, bucket_ms, sum(b * 8000.0 / CASE WHEN dt > 0 THEN dt END), "
+            "CASE WHEN sum(l) + sum(p) > 0 THEN 100.0 * sum(l) / (sum(l) + sum(p)) END, NULL, max(jitter), "
+            "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, sum(freezes), sum(frozen_s), "
+            "CASE WHEN sum(samples) > 0 THEN 1.0 * sum(concealed) / sum(samples) END "
+            "FROM recv GROUP BY pc_id, bucket_ms "
+            "ORDER BY 1, 2, 5")
 
 
 # participant_key first: an integer comparison lets the store skip most vectors before it reads a string.
@@ -93,14 +90,9 @@ _WHERE_MANY = ("participant_key IN :keys AND participant_sid IN :participants AN
                "AND ts_ms >= :since")
 
 
-def send_intervals(account: str, participant: str, since: int = 0, until: int = 2**62) -> exp.Expr:
-    return q(_send_intervals_template(), account=account, participant=participant, key=sid_key(participant),
-             since=since, until=until)
-
-
-def recv_intervals(account: str, participant: str, since: int = 0, until: int = 2**62) -> exp.Expr:
-    return q(_recv_intervals_template(), account=account, participant=participant, key=sid_key(participant),
-             since=since, until=until)
+def intervals(account: str, participant: str, since: int = 0, until: int = 2**62) -> Bound:
+    return bound(_intervals_template(), account=account, participant=participant, key=sid_key(participant),
+                 since=since, until=until)
 
 
 @cache
@@ -120,8 +112,8 @@ def _track_stats_template() -> str:
             "ORDER BY 1, 4, 2, 3")
 
 
-def track_stats(account: str, participants: list[str], since: int = 0) -> exp.Expr:
+def track_stats(account: str, participants: list[str], since: int = 0) -> Bound:
     """One row per (participant, send track) and per (participant, receiving peer connection, kind);
     columns in TrackStats order after participant_sid."""
-    return q(_track_stats_template(), account=account, participants=participants, since=since,
+    return bound(_track_stats_template(), account=account, participants=participants, since=since,
              keys=sorted({sid_key(p) for p in participants}))

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from sqlglot import exp
 
+from video_insights.query.sql import Bound
 from video_insights.store.schema import TABLES_BY_NAME, Table
 
 Row = tuple[Any, ...]
@@ -74,7 +75,7 @@ class Store(Protocol):
     def migrate(self) -> list[str]:
         """Create or upgrade the schema; return the names of the migrations applied."""
 
-    def fetch(self, query: exp.Expr | str) -> tuple[list[str], list[Row]]:
+    def fetch(self, query: exp.Expr | str | Bound) -> tuple[list[str], list[Row]]:
         """Run a read query from any thread: (column names, rows)."""
 
     def write(self, batch: WriteBatch) -> None:

@@ -12,7 +12,7 @@ import numpy as np
 from sqlglot import exp
 
 from video_insights.errors import StoreUnavailable
-from video_insights.query.sql import render
+from video_insights.query.sql import Bound, render
 from video_insights.store.base import Row, WriteBatch, dedupe_by_key
 from video_insights.store.migrations import MIGRATIONS, CreateTable, Step
 from video_insights.store.schema import TABLES_BY_NAME, Column, T, Table
@@ -82,7 +82,7 @@ class DuckDBStore:
             self._local.cursor = cur
         return cur
 
-    def fetch(self, query: exp.Expr | str) -> tuple[list[str], list[Row]]:
+    def fetch(self, query: exp.Expr | str | Bound) -> tuple[list[str], list[Row]]:
         sql = render(query, self.dialect)
         cur = self._cursor()
         cur.execute(sql)
