@@ -94,9 +94,10 @@ def subaccounts(store: Store, sid: str) -> list[Account]:
 def update_settings(store: Store, sid: str, settings: dict[str, Any]) -> Account:
     a = get_account(store, sid)
     batch = WriteBatch()
+    _, rows = store.fetch(q("SELECT created_ms FROM accounts WHERE account_sid = :sid", sid=a.sid))
     batch.replace("accounts", make_row("accounts", account_sid=a.sid, parent_account_sid=a.parent_sid,
                                        friendly_name=a.friendly_name, auth_token=a.auth_token,
-                                       created_ms=_now_ms(), settings=orjson.dumps(settings).decode()))
+                                       created_ms=rows[0][0], settings=orjson.dumps(settings).decode()))
     store.write(batch)
     return get_account(store, sid)
 

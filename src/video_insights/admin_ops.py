@@ -15,6 +15,7 @@ from typing import Any
 from video_insights import accounts
 from video_insights.errors import BadRequest
 from video_insights.ingest import dump_import
+from video_insights.model.issues import IssueType
 from video_insights.processing.pipeline import Pipeline
 from video_insights.settings import Settings
 from video_insights.store.base import Store
@@ -80,6 +81,38 @@ def import_dumps(ctx: OpContext, files: list[dict[str, str]], account: str, room
         ctx.pipeline.write_now(b.samples, b.events, period_ms=b.period_ms)
         results.append({"file": f.get("path", f.get("name", "")), **b.result.to_json()})
     return results
+
+
+@operation
+def accounts_settings(ctx: OpContext, account: str, changes: list[str]) -> dict[str, Any]:
+    """Per-account issue switches and thresholds: changes like "packet_loss.threshold=3" or
+    "high_jitter.enabled=false"."""
+    a = accounts.get_account(ctx.store, account)
+    settings = dict(a.settings or {})
+    issues = dict(settings.get("issues", {}))
+    for change in changes:
+        issue_type, what, raw = _issue_change(change)
+        entry = dict(issues.get(issue_type, {}))
+        entry[what] = raw.lower() == "true" if what == "enabled" else float(raw)
+        issues[issue_type] = entry
+    settings["issues"] = issues
+    return {"account_sid": a.sid, "settings": accounts.update_settings(ctx.store, a.sid, settings).settings}
+
+
+def _issue_change(change: str) -> tuple[str, str, str]:
+    name, _, raw = change.partition("=")
+    issue_type, _, what = name.strip().partition(".")
+    if issue_type not in {t.value for t in IssueType}:
+        raise BadRequest(f"--set {change!r}: unknown issue type {issue_type!r}")
+    if what == "enabled" and raw.lower() in ("true", "false"):
+        return issue_type, what, raw
+    if what == "threshold":
+        try:
+            if float(raw) >= 0:
+                return issue_type, what, raw
+        except ValueError:
+            pass
+    raise BadRequest(f"--set {change!r}: expected ISSUE.threshold=NUMBER or ISSUE.enabled=true|false")
 
 
 @operation

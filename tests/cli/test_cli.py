@@ -538,3 +538,23 @@ def test_parent_reads_subaccounts_and_no_account_reads_another(cli: Cli) -> None
                 rooms, participants, minutes = dashboard(c)
                 assert (rooms, participants) == (1, 1)
                 assert minutes == pytest.approx(99 / 60, abs=0.02)
+
+
+def test_account_issue_settings_change_what_is_detected(cli: Cli) -> None:
+    account = cli.ok("accounts", "create")
+    settings = cli.ok("accounts", "settings", "--account", account["account_sid"],
+                      "--set", "packet_loss.threshold=10", "--set", "high_jitter.enabled=false")
+    assert settings["settings"]["issues"] == {"packet_loss": {"threshold": 10.0},
+                                              "high_jitter": {"enabled": False}}
+    # loss8 loses 8.07 % of its audio: over Twilio's 5 %, under this account's 10 %.
+    (made,) = cli.ok("import", str(CHROMIUM / "loss8.json.gz"), "--account", account["account_sid"])
+    store = DuckDBStore(cli.path)
+    try:
+        pid = made["participant_sid"]
+        _, rows = store.fetch(f"SELECT issue_types FROM participants WHERE participant_sid = '{pid}'")
+    finally:
+        store.close()
+    assert "packet_loss" not in rows[0][0]
+    cli.fails(2, "accounts", "settings", "--account", account["account_sid"], "--set", "nonsense.threshold=1",
+              words=("nonsense",))
+    cli.fails(2, "accounts", "settings", "--account", account["account_sid"], "--set", "packet_loss.threshold=x")

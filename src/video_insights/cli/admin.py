@@ -40,6 +40,18 @@ def accounts_create(friendly_name: str | None, parent: str | None, sid: str | No
                     auth_token=auth_token))
 
 
+@accounts_group.command("settings")
+@click.option("--account", required=True, callback=sid_option("AC"), help="The account to change.")
+@click.option("--set", "changes", multiple=True, required=True, metavar="ISSUE.threshold=N|ISSUE.enabled=BOOL",
+              help="A detected issue's threshold or switch for this account (repeatable).")
+@store_option
+@fails_cleanly
+def accounts_settings(account: str, changes: tuple[str, ...], store: str | None) -> None:
+    """Change an account's issue thresholds and switches; prints its settings. Summaries recomputed from
+    then on use them."""
+    emit(remote.run(settings_for(store), "accounts_settings", account=account, changes=list(changes)))
+
+
 @main.group("keys")
 def keys_group() -> None:
     """API keys (sign access tokens) and LiveKit key pairs (verify webhooks)."""

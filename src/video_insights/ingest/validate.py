@@ -31,15 +31,6 @@ def req_str(container: dict[str, Any], key: str, path: str, *, max_len: int = 10
     return v
 
 
-def opt_number(container: dict[str, Any], key: str, path: str) -> float | None:
-    v = container.get(key)
-    if v is None:
-        return None
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise BadRequest(f"{path}.{key}: expected a number, got {type_name(v)}")
-    return float(v)
-
-
 def type_name(v: Any) -> str:
     return {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null",
             int: "a number", float: "a number"}.get(type(v), type(v).__name__)

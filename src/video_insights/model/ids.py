@@ -6,7 +6,6 @@ import hashlib
 import re
 import secrets
 
-SID_PREFIXES = {"account": "AC", "key": "SK", "room": "RM", "participant": "PA", "track": "MT", "recording": "RT"}
 _SID_RE = re.compile(r"^[A-Z]{2}[0-9a-f]{32}$")
 
 

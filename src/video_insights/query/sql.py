@@ -7,7 +7,7 @@ functions that sqlglot prints correctly for every engine we support (tests run t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -78,11 +78,6 @@ def render(query: exp.Expr | str | Bound, dialect: str) -> str:
     return query.sql(dialect=dialect)
 
 
-def and_all(conditions: Iterable[exp.Expr]) -> exp.Expr:
-    conds = list(conditions)
-    return exp.and_(*conds) if conds else exp.true()
-
-
 def tags(values: Iterable[str]) -> str:
     """A set kept as a tag string: ",a,b," (see store.schema)."""
     items = sorted({v for v in values if v})
@@ -95,7 +90,3 @@ def untag(text: str | None) -> list[str]:
 
 def rows_as_dicts(columns: list[str], rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
     return [dict(zip(columns, r, strict=True)) for r in rows]
-
-
-def params_repr(params: Mapping[str, Any]) -> str:
-    return ", ".join(f"{k}={v!r}" for k, v in params.items())
