@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from video_insights.analytics.rooms import Scope, get_participant, room_tracks, ts
+from video_insights.analytics.rooms import Scope, get_participant, participant_tracks, ts
 from video_insights.processing.intervals import INTERVAL_MS
 from video_insights.processing.lifecycle import normalise_codec
 from video_insights.query import samples
@@ -28,7 +28,7 @@ def participant_metrics(store: Store, scope: Scope, room_sid: str, participant_s
     account = p["account_sid"]
     since = (p["join_ms"] or 0) - _MARGIN_MS
     until = (p["leave_ms"] or p["last_activity_ms"] or 2**62 - _MARGIN_MS) + _MARGIN_MS
-    tracks = {t["track_sid"]: t for t in room_tracks(store, account, participant_sid)}
+    tracks = {t["track_sid"]: t for t in participant_tracks(store, account, participant_sid)}
     _, rows = store.fetch(samples.intervals(account, participant_sid, since, until))
     send: dict[str, dict[str, Any]] = {}
     receive: dict[str, dict[str, Any]] = {}

@@ -147,7 +147,7 @@ def get_participant(store: Store, scope: Scope, room_sid: str, participant_sid: 
     return rows_as_dicts(cols, rows)[0]
 
 
-def room_tracks(store: Store, account_sid: str, participant_sid: str) -> list[dict[str, Any]]:
+def participant_tracks(store: Store, account_sid: str, participant_sid: str) -> list[dict[str, Any]]:
     cols, rows = store.fetch(q(
         "SELECT * FROM tracks WHERE participant_key = :key AND participant_sid = :p AND account_sid = :a "
         "ORDER BY first_ms, track_sid", key=sid_key(participant_sid), a=account_sid, p=participant_sid))

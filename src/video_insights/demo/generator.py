@@ -75,7 +75,7 @@ def generate(store: Store, settings: Settings, *, account_sid: str, days: int = 
     writer = _TimeOrderedWriter(store)
     waiting: list[tuple[_Chunk, int]] = []  # planned chunks whose samples are not all written yet
 
-    def summarise(ready: list[tuple[_Chunk, int]]) -> None:
+    def summarise(ready: list[tuple[_Chunk, int]], advance: Advance, label: str) -> None:
         for c, _ in ready:
             # write_now stores the events, then summarises every room they touch from the events and
             # samples read back (Pipeline.summarize_rooms).
@@ -86,7 +86,6 @@ def generate(store: Store, settings: Settings, *, account_sid: str, days: int = 
             advance(len(c.rooms), label)
 
     with _progress(progress, total_rooms) as advance:
-        label = ""
         for day in range(days):
             label = f"day {day + 1}/{days}"
             day_rng = np.random.default_rng([seed, day])
@@ -103,10 +102,10 @@ def generate(store: Store, settings: Settings, *, account_sid: str, days: int = 
                 planned.columns = []  # the writer holds them now
                 # Rooms are planned in order of start: no later room has a sample before this one's start.
                 writer.flush_before(int(times[hi - 1]))
-                summarise([w for w in waiting if w[1] < writer.watermark])
+                summarise([w for w in waiting if w[1] < writer.watermark], advance, label)
                 waiting = [w for w in waiting if w[1] >= writer.watermark]
         writer.flush_before(2**62)
-        summarise(waiting)
+        summarise(waiting, advance, f"day {days}/{days}")
     totals.samples = writer.written
     return DemoSummary(account_sid, start, now, totals.rooms, totals.participants, totals.samples, totals.events,
                        round(time.monotonic() - started, 2), _issue_counts(store, account_sid, start))

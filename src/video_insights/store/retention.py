@@ -22,7 +22,7 @@ def _condition(table: Table, settings: Settings, now: int) -> exp.Expr:
     else:
         days, go_days = settings.retention_days, settings.retention_days_go
     cutoff, go_cutoff = now - days * DAY_MS, now - go_days * DAY_MS
-    if table.name in ("rooms", "participants", "room_facts", "participant_facts"):
+    if "room_type" in table.column_names:
         return q(f"{table.time_column} < :cutoff OR (room_type = 'go' AND {table.time_column} < :go)",
                  cutoff=cutoff, go=go_cutoff)
     # Tables without a room type reach it through their room; rooms go last, so it is still there.
