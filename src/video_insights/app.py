@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
 
 from video_insights import __version__
 from video_insights.cli.remote import write_control
@@ -19,6 +20,8 @@ from video_insights.store.base import Store
 from video_insights.web import errors
 from video_insights.web.api import admin, dashboard, health, ingest, twilio_compat
 from video_insights.web.deps import Services
+from video_insights.web.pages import ROUTERS as PAGE_ROUTERS
+from video_insights.web.pages.render import STATIC
 
 
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
@@ -52,6 +55,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"],
                        allow_headers=["Authorization", "Content-Type"])
     errors.install(app)
-    for router in (health.router, twilio_compat.router, dashboard.router, ingest.router, admin.router):
+    for router in (health.router, twilio_compat.router, dashboard.router, ingest.router, admin.router,
+                   *PAGE_ROUTERS):
         app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

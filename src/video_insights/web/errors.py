@@ -6,14 +6,31 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from video_insights.errors import VideoInsightsError, error_body
+from video_insights.web.pages.render import error_page
+from video_insights.web.pages.session import LoginRequired, login_redirect
 
 log = logging.getLogger(__name__)
+
+
+_API_PREFIXES = ("/v1/", "/webhooks/", "/_admin", "/healthz", "/openapi.json", "/static/", "/docs")
+
+
+def wants_page(request: Request) -> bool:
+    """A person's browser asking for a console page gets an HTML error page, tools get JSON."""
+    path = request.url.path
+    return not path.startswith(_API_PREFIXES) and "text/html" in request.headers.get("accept", "")
+
+
+def _answer(request: Request, status: int, message: str, code: int | None = None) -> Response:
+    if wants_page(request):
+        return error_page(request, status, message)
+    return _response(status, message, code)
 
 
 def _response(status: int, message: str, code: int | None = None) -> JSONResponse:
@@ -55,21 +72,27 @@ def install(app: FastAPI) -> None:
     # Innermost of the app's middleware, so that a 500 still gets CORS headers.
     app.user_middleware.append(Middleware(CatchAll))
 
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired) -> Response:
+        if wants_page(request) or request.method == "GET":
+            return login_redirect(request)
+        return _response(401, "sign-in required: log in at /login")
+
     @app.exception_handler(VideoInsightsError)
-    async def ours(request: Request, exc: VideoInsightsError) -> JSONResponse:
-        return _response(exc.status, exc.message, exc.code)
+    async def ours(request: Request, exc: VideoInsightsError) -> Response:
+        return _answer(request, exc.status, exc.message, exc.code)
 
     @app.exception_handler(RequestValidationError)
-    async def validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation(request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "path", "body"))
-        return _response(400, f"{where or 'request'}: {first.get('msg', 'invalid')}")
+        return _answer(request, 400, f"{where or 'request'}: {first.get('msg', 'invalid')}")
 
     @app.exception_handler(StarletteHTTPException)
-    async def http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http(request: Request, exc: StarletteHTTPException) -> Response:
         message = {404: f"{request.url.path}: no such resource", 405: f"{request.method} is not allowed on "
                    f"{request.url.path}"}.get(exc.status_code, str(exc.detail))
-        return _response(exc.status_code, message)
+        return _answer(request, exc.status_code, message)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -1,0 +1,9 @@
+"""Server-rendered console pages: one module per page, each with its own router."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from video_insights.web.pages import dashboard, participant, room, rooms, session
+
+ROUTERS: list[APIRouter] = [session.router, dashboard.router, rooms.router, room.router, participant.router]
