@@ -1,0 +1,65 @@
+"""A real server over two demo accounts for the console's browser tests, and signed-in pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import make_account
+from support import Creds, serving
+from video_insights.app import create_app
+from video_insights.demo.generator import generate
+from video_insights.settings import Settings
+from video_insights.store.duckdb_store import DuckDBStore
+
+
+@dataclass
+class Console:
+    url: str
+    store: DuckDBStore
+    app: Any
+    demo: Creds    # an account with two days of demo data
+    other: Creds   # another account with its own, different demo data
+    empty: Creds   # an account with no data at all
+
+
+@pytest.fixture(scope="session")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    path: Path = tmp_path_factory.mktemp("console") / "console.duckdb"
+    store = DuckDBStore(path)
+    store.migrate()
+    settings = Settings.from_env({}, store=f"duckdb:///{path}", writer_flush_ms=20)
+    demo, other, empty = make_account(store), make_account(store), make_account(store)
+    generate(store, settings, account_sid=demo.account_sid, days=2, rooms_per_day=60, seed=3, progress=False)
+    generate(store, settings, account_sid=other.account_sid, days=2, rooms_per_day=20, seed=9, progress=False)
+    app = create_app(settings, store=store)
+    with serving(app) as url:
+        yield Console(url, store, app, demo, other, empty)
+    store.close()
+
+
+@pytest.fixture
+def signed_in(browser: Any, console: Console) -> Iterator[Callable[..., Any]]:
+    """`signed_in(creds=console.demo)` → a Playwright page logged in as those credentials."""
+    pages: list[Any] = []
+
+    def open_page(creds: Creds | None = None, viewport: dict[str, int] | None = None) -> Any:
+        creds = creds or console.demo
+        context = browser.new_context(viewport=viewport or {"width": 1440, "height": 900},
+                                      timezone_id="Europe/Berlin")
+        page = context.new_page()
+        page.goto(f"{console.url}/login")
+        page.fill("#username", creds.account_sid)
+        page.fill("#password", creds.auth_token)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{console.url}/")
+        pages.append(context)
+        return page
+
+    yield open_page
+    for context in pages:
+        context.close()
