@@ -23,13 +23,14 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import Server, machine, median_ms
 from video_insights import accounts
 from video_insights.demo.generator import generate
+from video_insights.demo.scenarios import MIXES
 from video_insights.settings import Settings
 from video_insights.store.duckdb_store import DuckDBStore
 
-TABLES = ("rooms", "participants", "tracks", "stream_samples", "events", "participant_facts")
+TABLES = ("rooms", "participants", "tracks", "stream_samples", "events", "participant_facts", "participant_metrics")
 
 
-def prepare(path: Path, days: int, rooms_per_day: int, reuse: bool) -> dict[str, object]:
+def prepare(path: Path, days: int, rooms_per_day: int, reuse: bool, mix: str) -> dict[str, object]:
     info_path = path.with_suffix(".json")
     if reuse and path.exists() and info_path.exists():
         return dict(json.loads(info_path.read_text()))
@@ -40,24 +41,34 @@ def prepare(path: Path, days: int, rooms_per_day: int, reuse: bool) -> dict[str,
     account = accounts.create_account(store, friendly_name="bench")
     started = time.time()
     summary = generate(store, settings, account_sid=account.sid, days=days,
-                       rooms_per_day=rooms_per_day, seed=1)
+                       rooms_per_day=rooms_per_day, seed=1, mix=MIXES[mix])
     info: dict[str, object] = {"account_sid": account.sid, "auth_token": account.auth_token,
                                "generate_seconds": round(time.time() - started, 1),
                                "rows": {t: store.table_rows(t) for t in TABLES},
-                               "issues": summary.issues, "days": days, "rooms_per_day": rooms_per_day}
+                               "issues": summary.issues, "days": days, "rooms_per_day": rooms_per_day,
+                               "mix": mix}
     store.close()
     info_path.write_text(json.dumps(info, indent=2))
     return info
 
 
-def endpoints(client: httpx.Client) -> dict[str, str]:
-    rooms = client.get("/v1/Video/Rooms", params={"_range": "7d", "_sort_desc": "unique_participants",
-                                                  "PageSize": 1}).json()["rooms"]
+def _longest_participant(client: httpx.Client, **params: str) -> tuple[str, str] | None:
+    """(room, participant): the longest-staying participant of the first room the list gives."""
+    rooms = client.get("/v1/Video/Rooms", params={"_range": "7d", "PageSize": 1, **params}).json()["rooms"]
+    if not rooms:
+        return None
     room = rooms[0]["room_sid"]
     participants = client.get(f"/v1/Video/Rooms/{room}/Participants").json()["participants"]
-    longest = max(participants, key=lambda p: p["duration_sec"] or 0)["participant_sid"]
+    return room, max(participants, key=lambda p: p["duration_sec"] or 0)["participant_sid"]
+
+
+def endpoints(client: httpx.Client) -> dict[str, str]:
+    busiest = _longest_participant(client, _sort_desc="unique_participants")
+    week = _longest_participant(client, _sort_desc="duration_sec")
+    assert busiest is not None and week is not None, "the store holds no rooms"
+    room, longest = busiest
     base = f"/v1/Video/Rooms/{room}"
-    return {
+    out = {
         "dashboard rooms, 7 days": "/v1/Video/Dashboard/Rooms?_range=7d",
         "dashboard rooms, 24 h": "/v1/Video/Dashboard/Rooms?_range=24h",
         "dashboard participants by browser, with issues, 7 days":
@@ -73,7 +84,13 @@ def endpoints(client: httpx.Client) -> dict[str, str]:
         "room participants": f"{base}/Participants",
         "participant": f"{base}/Participants/{longest}",
         "participant metrics": f"{base}/Participants/{longest}/Metrics",
+        "participant metrics, longest call of the week": f"/v1/Video/Rooms/{week[0]}/Participants/{week[1]}/Metrics",
     }
+    live = _longest_participant(client, room_status__eq="in_progress", _sort_desc="duration_sec")
+    if live is not None:  # the week's last rooms, still going when the data was generated
+        out["participant metrics, in progress (from samples)"] = (f"/v1/Video/Rooms/{live[0]}/Participants/"
+                                                                  f"{live[1]}/Metrics")
+    return out
 
 
 def main() -> None:
@@ -81,11 +98,13 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=7)
     ap.add_argument("--rooms-per-day", type=int, default=14_300)
     ap.add_argument("--store", type=Path, default=Path("bench/results/large.duckdb"))
+    ap.add_argument("--mix", choices=sorted(MIXES), default="platform",
+                    help="room sizes and lengths: platform ≈ 5 participants a room (the issue's shape)")
     ap.add_argument("--reuse", action="store_true", help="reuse the store if it was generated before")
     ap.add_argument("--repeat", type=int, default=15)
     args = ap.parse_args()
     args.store.parent.mkdir(parents=True, exist_ok=True)
-    info = prepare(args.store.resolve(), args.days, args.rooms_per_day, args.reuse)
+    info = prepare(args.store.resolve(), args.days, args.rooms_per_day, args.reuse, args.mix)
     server = Server(f"duckdb:///{args.store.resolve()}")
     try:
         auth = (str(info["account_sid"]), str(info["auth_token"]))

@@ -1,4 +1,5 @@
-"""Shared fixtures: a real DuckDB file per test, and a real server on 127.0.0.1."""
+"""Shared fixtures: a real store per test (a DuckDB file, and chDB: each test of the store runs on
+both), and a real server on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from support import Creds, serving
 from video_insights import accounts
 from video_insights.app import create_app
 from video_insights.settings import Settings
-from video_insights.store.duckdb_store import DuckDBStore
+from video_insights.store import Store, open_store
 
 DATA = Path(__file__).parent / "data"
 
@@ -25,7 +26,7 @@ DATA = Path(__file__).parent / "data"
 class LiveServer:
     url: str
     settings: Settings
-    store: DuckDBStore
+    store: Store
     app: object
 
     def client(self, creds: Creds | None = None) -> httpx.Client:
@@ -41,27 +42,34 @@ def settings(tmp_path: Path) -> Settings:
     return Settings.from_env({}, store=f"duckdb:///{tmp_path / 'vi.duckdb'}", writer_flush_ms=20)
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[DuckDBStore]:
-    s = DuckDBStore(tmp_path / "vi.duckdb")
-    s.migrate()
-    yield s
-    s.close()
+STORE_URLS = {"duckdb": "duckdb:///{dir}/vi.duckdb", "chdb": "chdb:///{dir}/vi-chdb"}
 
 
-def make_account(store: DuckDBStore, parent: str | None = None) -> Creds:
+@pytest.fixture(params=sorted(STORE_URLS))
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """The same tests on each engine. chDB hosts one database per process: each test's is closed
+    before the next opens."""
+    s = open_store(STORE_URLS[request.param].format(dir=tmp_path))
+    try:
+        s.migrate()
+        yield s
+    finally:
+        s.close()
+
+
+def make_account(store: Store, parent: str | None = None) -> Creds:
     a = accounts.create_account(store, friendly_name="test", parent=parent)
     k = accounts.create_key(store, a.sid)
     return Creds(a.sid, a.auth_token, k.sid, k.secret)
 
 
 @pytest.fixture
-def creds(store: DuckDBStore) -> Creds:
+def creds(store: Store) -> Creds:
     return make_account(store)
 
 
 @pytest.fixture
-def live_server(store: DuckDBStore, settings: Settings) -> Iterator[LiveServer]:
+def live_server(store: Store, settings: Settings) -> Iterator[LiveServer]:
     app = create_app(settings, store=store)
     with serving(app) as url:
         yield LiveServer(url, settings, store, app)

@@ -18,14 +18,14 @@ from video_insights.settings import Settings
 from video_insights.store import open_store
 from video_insights.store.base import Store
 from video_insights.web import errors
-from video_insights.web.api import admin, dashboard, health, ingest, twilio_compat
+from video_insights.web.api import admin, dashboard, health, ingest, livekit, twilio_compat
 from video_insights.web.deps import Services
 from video_insights.web.pages import ROUTERS as PAGE_ROUTERS
 from video_insights.web.pages.render import STATIC
 
 
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
-    store = store or open_store(settings.store, memory_limit=settings.duckdb_memory_limit)
+    store = store or open_store(settings.store, memory_limit=settings.duckdb_memory_limit, settings=settings)
     store.migrate()
     pipeline = Pipeline(store, settings)
     svc = Services(settings, store, pipeline, Gateway(store, settings))
@@ -55,7 +55,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"],
                        allow_headers=["Authorization", "Content-Type"])
     errors.install(app)
-    for router in (health.router, twilio_compat.router, dashboard.router, ingest.router, admin.router,
+    for router in (health.router, twilio_compat.router, dashboard.router, ingest.router, livekit.router, admin.router,
                    *PAGE_ROUTERS):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -82,7 +82,8 @@ def test_reimport_is_idempotent(store, settings, creds):
     before = _tracks(store, first.participant_sid)
     again = _import(store, settings, creds.account_sid, CHROME / "loss8.json.gz")
     assert (again.room_sid, again.participant_sid) == (first.room_sid, first.participant_sid)
-    assert _tracks(store, first.participant_sid) == before
+    # Equal up to float summation order (ClickHouse adds partial sums from parallel threads).
+    assert _tracks(store, first.participant_sid) == {k: pytest.approx(v) for k, v in before.items()}
 
 
 JITSI = sorted((DATA / "rtcstats" / "jitsi").glob("*.jsonl"))

@@ -20,7 +20,7 @@ from video_insights.processing.pipeline import Pipeline
 from video_insights.query.filters import iso
 from video_insights.settings import Settings
 from video_insights.store.duckdb_store import DuckDBStore
-from video_insights.store.schema import PARTICIPANTS, ROOMS, TRACKS
+from video_insights.store.schema import PARTICIPANT_METRICS, PARTICIPANTS, ROOMS, TRACKS
 
 ACCOUNT = "AC" + "1" * 32
 ROOM = derived_sid("RM", "order")
@@ -68,7 +68,7 @@ def _reports() -> list[StreamSample]:
 
 def _summaries(store: DuckDBStore) -> dict[str, list[tuple[Any, ...]]]:
     out = {}
-    for table in (ROOMS, PARTICIPANTS, TRACKS):
+    for table in (ROOMS, PARTICIPANTS, TRACKS, PARTICIPANT_METRICS):
         cols = [c for c in table.column_names if c != "updated_ms"]
         _, rows = store.fetch(f"SELECT {', '.join(cols)} FROM {table.name} ORDER BY ALL")
         out[table.name] = rows

@@ -1,54 +1,58 @@
 """One participant's 10-second quality metrics: send (per published track) and receive (per peer
-connection). A value the source did not measure is null, never 0."""
+connection). A value the source did not measure is null, never 0.
+
+A completed participant's document is built once, when its summary is written (processing.pipeline),
+and stored compressed in `participant_metrics`: reading it is one row, however long the call was. A
+participant still in progress (or one whose document is not written yet) is computed from its samples.
+"""
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
-from video_insights.analytics.rooms import Scope, get_participant, participant_tracks, ts
+import orjson
+
+from video_insights.analytics.rooms import Scope, get_participant, participant_tracks
+from video_insights.model.ids import sid_key
 from video_insights.processing.intervals import INTERVAL_MS
-from video_insights.processing.lifecycle import normalise_codec
+from video_insights.processing.metrics_documents import documents
 from video_insights.query import samples
+from video_insights.query.sql import q
 from video_insights.store.base import Store
 
 # Samples can precede the recorded join (clock skew between sources) or follow the leave by a report.
-_MARGIN_MS = 60_000
+MARGIN_MS = 60_000
 
 
-def _num(v: Any, digits: int = 2) -> float | None:
-    return None if v is None else round(float(v), digits)
+def _stored(store: Store, account: str, participant_sid: str) -> bytes | None:
+    _, rows = store.fetch(q(
+        "SELECT document FROM participant_metrics WHERE participant_key = :key AND participant_sid = :p "
+        "AND account_sid = :a ORDER BY updated_ms DESC LIMIT 1", key=sid_key(participant_sid),
+        p=participant_sid, a=account))
+    return zlib.decompress(rows[0][0]) if rows else None
 
 
-def _int(v: Any) -> int | None:
-    return None if v is None else round(float(v))
+def computed_json(store: Store, p: dict[str, Any]) -> bytes:
+    """The {"send", "receive"} document computed from the participant's samples now."""
+    account, pid = p["account_sid"], p["participant_sid"]
+    since = (p["join_ms"] or 0) - MARGIN_MS
+    until = (p["leave_ms"] or p["last_activity_ms"] or 2**62 - MARGIN_MS) + MARGIN_MS
+    names = {t["track_sid"]: t["name"] for t in participant_tracks(store, account, pid)}
+    _, rows = store.fetch(samples.intervals(account, pid, since, until))
+    return orjson.dumps(documents(rows, names).get(pid, {"send": [], "receive": []}))
+
+
+def metrics_json(store: Store, scope: Scope, room_sid: str, participant_sid: str) -> bytes:
+    """The /Metrics response body, spliced from the stored document without re-encoding it."""
+    p = get_participant(store, scope, room_sid, participant_sid)
+    body = (_stored(store, p["account_sid"], participant_sid) if p["status"] == "completed" else None) \
+        or computed_json(store, p)
+    head = orjson.dumps({"interval_sec": INTERVAL_MS // 1000, "account_sid": p["account_sid"],
+                         "room_sid": room_sid, "participant_sid": participant_sid})
+    return head[:-1] + b"," + body[1:]
 
 
 def participant_metrics(store: Store, scope: Scope, room_sid: str, participant_sid: str) -> dict[str, Any]:
-    p = get_participant(store, scope, room_sid, participant_sid)
-    account = p["account_sid"]
-    since = (p["join_ms"] or 0) - _MARGIN_MS
-    until = (p["leave_ms"] or p["last_activity_ms"] or 2**62 - _MARGIN_MS) + _MARGIN_MS
-    tracks = {t["track_sid"]: t for t in participant_tracks(store, account, participant_sid)}
-    _, rows = store.fetch(samples.intervals(account, participant_sid, since, until))
-    send: dict[str, dict[str, Any]] = {}
-    receive: dict[str, dict[str, Any]] = {}
-    for (side, sid, kind, codec, bucket, bitrate, loss, rtt, jitter, fr, fw, fh, qlr, cpu, bw, rtx, nack, pli,
-         freezes, frozen, concealment) in rows:
-        if side == "recv":
-            entry = receive.setdefault(sid, {"peer_connection_id": sid, "points": []})
-            entry["points"].append({
-                "time": ts(bucket), "bitrate_bps": _int(bitrate), "packet_loss_pct": _num(loss, 3),
-                "jitter_ms": _num(jitter, 1), "freeze_count": _int(freezes), "freezes_duration_s": _num(frozen),
-                "concealment_pct": None if concealment is None else _num(100 * concealment, 2)})
-            continue
-        info = tracks.get(sid, {})
-        entry = send.setdefault(sid, {"track_sid": sid, "kind": kind, "name": info.get("name"),
-                                      "codec": normalise_codec(codec), "points": []})
-        entry["points"].append({
-            "time": ts(bucket), "bitrate_bps": _int(bitrate), "packet_loss_pct": _num(loss, 3),
-            "rtt_ms": _num(rtt, 1), "jitter_ms": _num(jitter, 1), "frame_rate": _num(fr, 1),
-            "frame_width": _int(fw), "frame_height": _int(fh), "quality_limitation_reason": qlr,
-            "cpu_limited_s": _num(cpu), "bandwidth_limited_s": _num(bw), "retransmitted_packets": _int(rtx),
-            "nack_count": _int(nack), "pli_count": _int(pli)})
-    return {"interval_sec": INTERVAL_MS // 1000, "account_sid": account, "room_sid": room_sid,
-            "participant_sid": participant_sid, "send": list(send.values()), "receive": list(receive.values())}
+    document: dict[str, Any] = orjson.loads(metrics_json(store, scope, room_sid, participant_sid))
+    return document

@@ -43,7 +43,7 @@ def write_control(store_url: str, url: str) -> tuple[Path, str] | None:
 
 def run(settings: Settings, op: str, **kwargs: Any) -> Any:
     try:
-        store = open_store(settings.store, memory_limit=settings.duckdb_memory_limit)
+        store = open_store(settings.store, memory_limit=settings.duckdb_memory_limit, settings=settings)
     except StoreLocked as locked:
         return _through_server(settings, locked, op, kwargs)
     try:

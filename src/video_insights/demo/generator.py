@@ -24,7 +24,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from video_insights.demo.events import room_events
 from video_insights.demo.rhythm import DAY_MS, Rhythm
 from video_insights.demo.samples import SampleBuilder
-from video_insights.demo.scenarios import ROOM_TYPES, Room, RoomSeed, identity_pool, plan_room, room_types
+from video_insights.demo.scenarios import (
+    MEETINGS,
+    ROOM_TYPES,
+    Mix,
+    Room,
+    RoomSeed,
+    identity_pool,
+    plan_room,
+    room_types,
+)
 from video_insights.model.ids import derived_sid
 from video_insights.model.records import Event
 from video_insights.processing.pipeline import Pipeline
@@ -60,8 +69,9 @@ class _Totals:
 
 
 def generate(store: Store, settings: Settings, *, account_sid: str, days: int = 7, rooms_per_day: int = 300,
-             seed: int = 0, now_ms: int | None = None, progress: bool = True) -> DemoSummary:
-    """Write `days` days of rooms ending at `now_ms` (default: now) for `account_sid`, and summarise them."""
+             seed: int = 0, now_ms: int | None = None, progress: bool = True, mix: Mix = MEETINGS) -> DemoSummary:
+    """Write `days` days of rooms ending at `now_ms` (default: now) for `account_sid`, and summarise them.
+    `mix` sets how big and long rooms are (scenarios.MIXES)."""
     started = time.monotonic()
     now = int(time.time() * 1000) if now_ms is None else now_ms
     start = now - days * DAY_MS
@@ -96,7 +106,7 @@ def generate(store: Store, settings: Settings, *, account_sid: str, days: int = 
                 seeds = [RoomSeed(derived_sid("RM", account_sid, run, str(day), str(i)), int(times[i]), regions[i],
                                   types[i]) for i in range(lo, hi)]
                 rng = np.random.default_rng([seed, day, chunk + 1])
-                planned = _plan_chunk(account_sid, seeds, identities, now, rng)
+                planned = _plan_chunk(account_sid, seeds, identities, now, rng, mix)
                 writer.add(planned.columns)
                 waiting.append((planned, _last_sample(planned.columns)))
                 planned.columns = []  # the writer holds them now
@@ -119,8 +129,8 @@ class _Chunk:
 
 
 def _plan_chunk(account: str, seeds: Sequence[RoomSeed], identities: Sequence[str], now: int,
-                rng: np.random.Generator) -> _Chunk:
-    rooms = [r for r in (_until(plan_room(rng, s, identities), now) for s in seeds) if r.participants]
+                rng: np.random.Generator, mix: Mix) -> _Chunk:
+    rooms = [r for r in (_until(plan_room(rng, s, identities, mix), now) for s in seeds) if r.participants]
     builder = SampleBuilder(account, now, rng)
     events: list[Event] = []
     for room in rooms:

@@ -20,7 +20,8 @@ import numpy as np
 from video_insights.demo.scenarios import Participant, Room, Track
 from video_insights.model.ids import derived_sid, sid_key
 from video_insights.model.records import Direction, MediaKind, StreamSample
-from video_insights.processing.pipeline import GATEWAY_PERIOD_MS, track_sid_for
+from video_insights.processing.intervals import GATEWAY_PERIOD_MS
+from video_insights.processing.pipeline import track_sid_for
 
 REPORT_MS = GATEWAY_PERIOD_MS
 TS_JITTER_MS = 40  # a report's timer fires a little late, never early

@@ -22,14 +22,31 @@ MINUTE = 60_000
 ROOM_TYPES = ("group", "group_small", "peer_to_peer", "go")
 ROOM_TYPE_WEIGHTS = (0.55, 0.20, 0.21, 0.04)
 # Participant counts are heavy-tailed: mostly two people, some big meetings (index 0 = 1 person).
-SIZE_WEIGHTS = {
+@dataclass(frozen=True)
+class Mix:
+    """How big rooms are and how long they last, per room type."""
+
+    name: str
+    sizes: dict[str, tuple[float, ...]]  # weights of 1, 2, 3… participants
+    lengths: dict[str, tuple[float, float]]  # (median minutes, lognormal sigma) of how long a room is busy
+
+
+# An account of meetings: mostly two or three people (the demo).
+MEETINGS = Mix("meetings", sizes={
     "group": (6, 40, 16, 11, 7, 5, 4, 3, 2.5, 2, 1.5, 2),
     "group_small": (8, 60, 20, 12),
     "peer_to_peer": (10, 85, 5),
     "go": (12, 88),
-}
-# (median minutes, lognormal sigma) of how long a room stays busy.
-LENGTHS = {"group": (17.0, 0.75), "group_small": (14.0, 0.7), "peer_to_peer": (9.0, 0.8), "go": (4.0, 0.7)}
+}, lengths={"group": (17.0, 0.75), "group_small": (14.0, 0.7), "peer_to_peer": (9.0, 0.8), "go": (4.0, 0.7)})
+# A large platform account (classes, team rooms, telehealth): bigger group rooms and shorter calls,
+# about five participants a room; the benchmarks' shape (100,000 rooms, 500,000 participants a week).
+PLATFORM = Mix("platform", sizes={
+    "group": (2, 10, 10, 10, 10, 10, 9, 9, 8, 8, 7, 8),
+    "group_small": (4, 40, 28, 28),
+    "peer_to_peer": (6, 89, 5),
+    "go": (10, 90),
+}, lengths={"group": (9.0, 0.7), "group_small": (8.0, 0.7), "peer_to_peer": (6.0, 0.8), "go": (3.0, 0.7)})
+MIXES = {m.name: m for m in (MEETINGS, PLATFORM)}
 # The long tail of meetings ends somewhere: half a working day.
 MAX_ROOM_MINUTES = 240.0
 MAX_PARTICIPANTS = {"group": 50, "group_small": 4, "peer_to_peer": 10, "go": 2}
@@ -138,11 +155,11 @@ def _pick(rng: np.random.Generator, weights: Sequence[float] | np.ndarray) -> in
     return int(rng.choice(len(w), p=w / w.sum()))
 
 
-def plan_room(rng: np.random.Generator, seed: RoomSeed, identities: Sequence[str]) -> Room:
+def plan_room(rng: np.random.Generator, seed: RoomSeed, identities: Sequence[str], mix: Mix = MEETINGS) -> Room:
     room_type = seed.room_type
     twilio = rng.random() >= COLLECTOR_SHARE.get(room_type, 0.0)
-    n = 1 + _pick(rng, SIZE_WEIGHTS[room_type])
-    median, sigma = LENGTHS[room_type]
+    n = 1 + _pick(rng, mix.sizes[room_type])
+    median, sigma = mix.lengths[room_type]
     length = int(np.clip(rng.lognormal(np.log(median), sigma), 1.0, MAX_ROOM_MINUTES) * MINUTE)
     via_api = twilio and rng.random() < VIA_API_SHARE
     windows = _windows(rng, seed.create_ms, length, n, via_api)

@@ -21,15 +21,19 @@ from video_insights.accounts import find_key
 from video_insights.errors import BadRequest, Unauthorized
 from video_insights.ingest import validate as v
 from video_insights.ingest.auth import TokenGrant, verify_token
-from video_insights.ingest.gateway_wire import EventMessage, StatsReport, field_error, report_samples
-from video_insights.model.ids import derived_sid, is_sid, normalise_sid
-from video_insights.model.records import Event, Source, StreamSample
+from video_insights.ingest.gateway_wire import EventMessage, StatsReport, field_error, report_rows
+from video_insights.model.ids import derived_sid, is_sid, normalise_sid, room_sid_for_name, sid_key
+from video_insights.model.records import Event, Source
 from video_insights.processing import lifecycle as lc
+from video_insights.processing.intervals import GATEWAY_PERIOD_MS
 from video_insights.query.sql import q
 from video_insights.settings import Settings
-from video_insights.store.base import Store
+from video_insights.store.base import Row, Store
 
 ROOM_TYPES = {"group", "group_small", "peer_to_peer", "go"}
+_EVENT_DECODER = msgspec.json.Decoder(EventMessage)
+_STATS_DECODER = msgspec.json.Decoder(StatsReport)
+MAX_UA_DATA_BYTES = 4096
 _DAY_MS = 86_400_000
 
 
@@ -68,6 +72,7 @@ class Gateway:
                     "identity", "region", "hwDeviceManufacturer", "hwDeviceModel", "hwDeviceType",
                     "platformName", "platformVersion"):
             v.opt_str(publisher, key, "message.publisher", max_len=2048)
+        ua_data = self._ua_data(publisher.get("userAgentData"))
         now = int(time.time() * 1000)
         room_type = publisher.get("roomType")
         if room_type is not None and room_type not in ROOM_TYPES:
@@ -80,9 +85,25 @@ class Gateway:
         assert signing_key is not None  # verify_token found it
         payload: dict[str, Any] = {"publisher": {k: val for k, val in publisher.items() if k != "token"},
                                    "identity": identity, "room_name": room_name, "room_type": room_type,
+                                   "user_agent_data": ua_data,
                                    "signaling_region": publisher.get("region") or self.settings.region or None}
         event = Event(session.account_sid, room_sid, participant_sid, now, Source.GATEWAY, lc.SESSION_CONNECT, payload)
         return session, session.encode(signing_key.secret), event
+
+    @staticmethod
+    def _ua_data(value: Any) -> dict[str, Any] | None:
+        """Our collector's navigator.userAgentData values: the real OS version and device model."""
+        if value is None:
+            return None
+        path = "message.publisher.userAgentData"
+        data = v.obj(value, path)
+        try:
+            size = len(orjson.dumps(data))
+        except orjson.JSONEncodeError:
+            size = MAX_UA_DATA_BYTES + 1
+        if size > MAX_UA_DATA_BYTES:
+            raise BadRequest(f"{path}: over {MAX_UA_DATA_BYTES} bytes of JSON")
+        return data
 
     def _room(self, grant: TokenGrant, publisher: dict[str, Any], now: int) -> tuple[str, str | None]:
         sid = publisher.get("roomSid")
@@ -96,20 +117,26 @@ class Gateway:
         return self._room_for_name(grant.account_sid, name, now), name
 
     def _room_for_name(self, account: str, name: str, now: int) -> str:
-        """The in-progress room of that name, else a new room: apps reuse names ("standup")."""
+        """The in-progress room of that name, else the name's own SID, else (that room has ended: apps
+        reuse names, "standup") a new room."""
         _, rows = self.store.fetch(q(
             "SELECT room_sid FROM rooms WHERE account_sid = :a AND room_name = :n AND room_status = 'in_progress' "
             "ORDER BY create_ms DESC LIMIT 1", a=account, n=name))
         if rows:
             sid = str(rows[0][0])
         else:
-            # Not summarised yet: a room this process opened moments ago under the same name.
-            sid = self._room_names.get((account, name)) or derived_sid("RM", account, name, str(now))
+            # A room this process opened moments ago under the same name (not summarised yet), else
+            # the name's own SID; a stored room with that SID is not in progress, so it has ended.
+            sid = self._room_names.get((account, name)) or room_sid_for_name(account, name)
+            _, ended = self.store.fetch(q(
+                "SELECT 1 FROM rooms WHERE room_key = :k AND room_sid = :s AND account_sid = :a LIMIT 1",
+                k=sid_key(sid), s=sid, a=account))
+            if ended:
+                sid = derived_sid("RM", account, name, str(now))
         self._room_names[(account, name)] = sid
         return sid
 
-    @staticmethod
-    def _participant(grant: TokenGrant, publisher: dict[str, Any], room_sid: str, identity: str | None,
+    def _participant(self, grant: TokenGrant, publisher: dict[str, Any], room_sid: str, identity: str | None,
                      now: int) -> str:
         sid = publisher.get("participantSid")
         if sid:
@@ -117,6 +144,15 @@ class Gateway:
                 raise BadRequest(f"message.publisher.participantSid: expected PA followed by 32 hex digits, "
                                  f"got {sid!r}")
             return normalise_sid(sid)
+        if identity:
+            # A webhook (LiveKit's participant_joined) may have announced this person already: the
+            # telemetry then describes that participant rather than a second one.
+            _, rows = self.store.fetch(q(
+                "SELECT participant_sid FROM participants WHERE room_key = :k AND room_sid = :r AND account_sid = :a "
+                "AND participant_identity = :i AND status = 'in_progress' ORDER BY join_ms DESC LIMIT 1",
+                k=sid_key(room_sid), r=room_sid, a=grant.account_sid, i=identity))
+            if rows:
+                return str(rows[0][0])
         return derived_sid("PA", grant.account_sid, room_sid, identity or "", str(now))
 
     # -- events ----------------------------------------------------------------------------------
@@ -140,7 +176,7 @@ class Gateway:
     def decode_event(raw: bytes | str, path: str = "message") -> EventMessage:
         """Decode and check one event message's envelope (its payload is read by `records`)."""
         try:
-            msg = msgspec.json.decode(raw, type=EventMessage)
+            msg = _EVENT_DECODER.decode(raw)
         except (msgspec.ValidationError, msgspec.DecodeError) as e:
             raise BadRequest(field_error(e, path) if isinstance(e, msgspec.ValidationError)
                              else f"{path}: malformed JSON ({e})") from None
@@ -151,15 +187,15 @@ class Gateway:
         return msg
 
     def records(self, session: GatewaySession, msg: EventMessage, path: str = "message"
-                ) -> tuple[list[StreamSample], list[Event]]:
-        """The samples or the event one decoded message carries."""
+                ) -> tuple[list[Row], list[Event]]:
+        """The stream_samples rows or the event one decoded message carries."""
         ts = self._timestamp(msg.timestamp, path)
         if msg.group == "quality" and msg.name == "stats-report":
             try:
-                report = msgspec.json.decode(msg.payload, type=StatsReport)
-                return report_samples(report, account_sid=session.account_sid, room_sid=session.room_sid,
-                                      participant_sid=session.participant_sid, ts_ms=ts,
-                                      path=f"{path}.payload"), []
+                report = _STATS_DECODER.decode(msg.payload)
+                return report_rows(report, account_sid=session.account_sid, room_sid=session.room_sid,
+                                   participant_sid=session.participant_sid, ts_ms=ts, period_ms=GATEWAY_PERIOD_MS,
+                                   path=f"{path}.payload"), []
             except msgspec.ValidationError as e:
                 raise BadRequest(field_error(e, f"{path}.payload")) from None
             except ValueError as e:
@@ -171,7 +207,7 @@ class Gateway:
                           f"{msg.group}/{msg.name}", payload)]
 
     def parse_event(self, session: GatewaySession, raw: bytes | str, path: str = "message"
-                    ) -> tuple[list[StreamSample], list[Event]]:
+                    ) -> tuple[list[Row], list[Event]]:
         return self.records(session, self.decode_event(raw, path), path)
 
     @staticmethod

@@ -12,7 +12,11 @@ from typing import Annotated, Any
 
 import msgspec
 
-from video_insights.model.records import Direction, MediaKind, StreamSample
+from video_insights.model.ids import sid_key
+from video_insights.model.records import Direction, MediaKind, StreamSample, track_sid_of
+from video_insights.processing.intervals import INTERVAL_MS
+from video_insights.store.base import Row
+from video_insights.store.schema import STREAM_SAMPLES
 
 # Counters and measurements: finite and within what a 64-bit column and a double hold exactly.
 _LIMIT = 2**53
@@ -114,10 +118,6 @@ def field_error(error: msgspec.ValidationError | msgspec.DecodeError, prefix: st
     return f"{path or 'message'}: {what[:1].lower()}{what[1:]}"
 
 
-def _int(v: Num | None) -> int | None:
-    return None if v is None else int(v)
-
-
 def _float(v: Num | None) -> float | None:
     return None if v is None else float(v)
 
@@ -132,34 +132,83 @@ def _ssrc(e: TrackEntry, path: str) -> int:
     raise ValueError(f"{path}.ssrc: expected an SSRC (a non-negative integer or a string of digits)")
 
 
+# A stream_samples row, in the table's column order: the gateway's hot path builds these tuples straight
+# from the decoded structs (no StreamSample in between), and the writer stores them as they are.
+ROW_COLUMNS = STREAM_SAMPLES.column_names
+_SAMPLE_FIELDS = tuple(f for f in StreamSample.__dataclass_fields__ if f != "track_sid")
+_FROM_ROW = tuple(ROW_COLUMNS.index(f) for f in _SAMPLE_FIELDS)
+assert ROW_COLUMNS == (
+    "account_sid", "room_sid", "participant_sid", "pc_id", "direction", "kind", "ssrc", "ts_ms", "bucket_ms",
+    "period_ms", "track_sid", "participant_key", "track_id", "codec", "rid", "rtt_ms", "jitter_ms", "frame_rate",
+    "frame_width", "frame_height", "quality_limitation_reason", "bytes", "packets", "packets_lost", "total_rtt_s",
+    "rtt_measurements", "ql_cpu_s", "ql_bandwidth_s", "retransmitted_packets", "nack_count", "pli_count",
+    "freeze_count", "freezes_duration_s", "concealed_samples", "total_samples_received"), \
+    "stream_samples columns changed: update entry_row"
+
+
+def _int(v: Num | None) -> int | None:
+    return v if v is None or type(v) is int else int(v)
+
+
+def entry_row(e: TrackEntry, *, direction: Direction, kind: MediaKind, account_sid: str, room_sid: str,
+              participant_sid: str, participant_key: int, pc_id: str, ts_ms: int | None, period_ms: int,
+              path: str) -> Row:
+    """One wire entry as a stream_samples row (checked: kind, timestamp, SSRC)."""
+    if e.kind is not None and e.kind != kind:
+        raise ValueError(f"{path}.kind: {e.kind!r} does not match the {kind} list it is in")
+    stamp = e.timestamp
+    if stamp is None:
+        if ts_ms is None:
+            raise ValueError(f"{path}.timestamp: missing, and no report time to fall back on")
+        at = int(ts_ms)
+    else:
+        if ts_ms is not None and abs(stamp - ts_ms) > MAX_ENTRY_SKEW_MS:
+            raise ValueError(f"{path}.timestamp: {stamp:.0f} is more than a day from the report's time {ts_ms}")
+        at = round(stamp)
+    ssrc = e.ssrc
+    if type(ssrc) is not int or not 0 <= ssrc <= MAX_SSRC:
+        ssrc = _ssrc(e, path)
+    track_id = e.trackId or None
+    track_sid = e.trackSid or track_sid_of(account_sid, participant_sid, track_id, pc_id, direction, kind, ssrc)
+    dims, dur = e.dimensions, e.qualityLimitationDurations
+    sending = direction == "send"
+    rtt = e.roundTripTime
+    return (
+        account_sid, room_sid, participant_sid, pc_id, direction, kind, ssrc, at, at - at % INTERVAL_MS,
+        period_ms, track_sid, participant_key, track_id, e.codec or None, e.rid or None,
+        None if rtt is None else float(rtt), None if e.jitter is None else float(e.jitter),
+        None if e.frameRate is None else float(e.frameRate),
+        _int(dims.width) if dims else None, _int(dims.height) if dims else None,
+        e.qualityLimitationReason or None,
+        _int(e.bytesSent if sending else e.bytesReceived), _int(e.packetsSent if sending else e.packetsReceived),
+        _int(e.packetsLost), _float(e.totalRoundTripTime), _int(e.roundTripTimeMeasurements),
+        _float(dur.cpu) if dur else None, _float(dur.bandwidth) if dur else None,
+        _int(e.retransmittedPacketsSent), _int(e.nackCount), _int(e.pliCount), _int(e.freezeCount),
+        _float(e.totalFreezesDuration), _int(e.concealedSamples), _int(e.totalSamplesReceived),
+    )
+
+
 def entry_to_sample(e: TrackEntry, *, direction: Direction, kind: MediaKind, account_sid: str, room_sid: str,
                     participant_sid: str, pc_id: str, ts_ms: int | None, path: str) -> StreamSample:
-    if e.kind not in (None, kind):
-        raise ValueError(f"{path}.kind: {e.kind!r} does not match the {kind} list it is in")
-    if e.timestamp is None and ts_ms is None:
-        raise ValueError(f"{path}.timestamp: missing, and no report time to fall back on")
-    if e.timestamp is not None and ts_ms is not None and abs(e.timestamp - ts_ms) > MAX_ENTRY_SKEW_MS:
-        raise ValueError(f"{path}.timestamp: {e.timestamp:.0f} is more than a day from the report's time {ts_ms}")
-    sending = direction == "send"
-    dims, dur = e.dimensions, e.qualityLimitationDurations
-    return StreamSample(
-        account_sid=account_sid, room_sid=room_sid, participant_sid=participant_sid, pc_id=pc_id,
-        direction=direction, kind=kind, ssrc=_ssrc(e, path),
-        ts_ms=round(e.timestamp) if e.timestamp is not None else int(ts_ms or 0),
-        track_sid=e.trackSid or None, track_id=e.trackId or None, codec=e.codec or None,
-        bytes=_int(e.bytesSent if sending else e.bytesReceived),
-        packets=_int(e.packetsSent if sending else e.packetsReceived),
-        packets_lost=_int(e.packetsLost), rtt_ms=_float(e.roundTripTime),
-        total_rtt_s=_float(e.totalRoundTripTime), rtt_measurements=_int(e.roundTripTimeMeasurements),
-        jitter_ms=_float(e.jitter), frame_rate=_float(e.frameRate),
-        frame_width=_int(dims.width) if dims else None, frame_height=_int(dims.height) if dims else None,
-        quality_limitation_reason=e.qualityLimitationReason or None,
-        ql_cpu_s=_float(dur.cpu) if dur else None, ql_bandwidth_s=_float(dur.bandwidth) if dur else None,
-        retransmitted_packets=_int(e.retransmittedPacketsSent), nack_count=_int(e.nackCount),
-        pli_count=_int(e.pliCount), freeze_count=_int(e.freezeCount),
-        freezes_duration_s=_float(e.totalFreezesDuration), concealed_samples=_int(e.concealedSamples),
-        total_samples_received=_int(e.totalSamplesReceived), rid=e.rid or None,
-    )
+    """The same entry as a StreamSample (imports and the getStats helper), keeping the source's trackSid."""
+    row = entry_row(e, direction=direction, kind=kind, account_sid=account_sid, room_sid=room_sid,
+                    participant_sid=participant_sid, participant_key=0, pc_id=pc_id, ts_ms=ts_ms, period_ms=0,
+                    path=path)
+    fields: dict[str, Any] = {f: row[i] for f, i in zip(_SAMPLE_FIELDS, _FROM_ROW, strict=True)}
+    return StreamSample(**fields, track_sid=e.trackSid or None)
+
+
+def report_rows(report: StatsReport, *, account_sid: str, room_sid: str, participant_sid: str, ts_ms: int,
+                period_ms: int, path: str) -> list[Row]:
+    pc_id = report.peerConnectionId or "pc"
+    key = sid_key(participant_sid)
+    out = []
+    for name, (direction, kind) in LISTS.items():
+        for i, entry in enumerate(getattr(report, name)):
+            out.append(entry_row(entry, direction=direction, kind=kind, account_sid=account_sid, room_sid=room_sid,
+                                 participant_sid=participant_sid, participant_key=key, pc_id=pc_id, ts_ms=ts_ms,
+                                 period_ms=period_ms, path=f"{path}.{name}[{i}]"))
+    return out
 
 
 def report_samples(report: StatsReport, *, account_sid: str, room_sid: str, participant_sid: str, ts_ms: int,

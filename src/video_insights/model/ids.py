@@ -19,6 +19,12 @@ def derived_sid(prefix: str, *parts: str) -> str:
     return prefix + digest
 
 
+def room_sid_for_name(account_sid: str, name: str) -> str:
+    """The room SID a source that only knows a room's name (a collector given `roomName`, a LiveKit
+    room) uses: the same for every participant and source of one account, so their data meet."""
+    return derived_sid("RM", account_sid, "room-name", name)
+
+
 def is_sid(value: object, prefix: str) -> bool:
     return isinstance(value, str) and value[:2] == prefix and bool(_SID_RE.match(normalise_sid(value)))
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, Literal
+
+from video_insights.model.ids import derived_sid
 
 Direction = Literal["send", "recv"]
 MediaKind = Literal["audio", "video", "data"]
@@ -83,3 +86,12 @@ class Event:
     name: str
     payload: dict[str, Any] = field(default_factory=dict)
     event_id: str = ""  # stable content hash, for de-duplication; filled by the pipeline if empty
+
+
+@lru_cache(maxsize=65_536)
+def track_sid_of(account_sid: str, participant_sid: str, track_id: str | None, pc_id: str, direction: str,
+                 kind: str, ssrc: int) -> str:
+    """A track's SID when the source gives none: its media track id (shared by simulcast layers), or
+    failing that its SSRC, within its participant."""
+    basis = track_id or f"{pc_id}:{direction}:{kind}:{ssrc}"
+    return derived_sid("MT", account_sid, participant_sid, basis)

@@ -27,6 +27,7 @@ class TrackStats:
     ql_bandwidth_s: float = 0.0
     freeze_count: int = 0
     freezes_duration_s: float = 0.0
+    samples: int = 0  # distinct samples it was computed from: tells a stored metrics document is current
 
     @property
     def loss_pct(self) -> float | None:

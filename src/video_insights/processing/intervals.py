@@ -15,6 +15,8 @@ samples. The rules (PRODUCT.md, "Metrics"):
 from __future__ import annotations
 
 INTERVAL_MS = 10_000
+# twilio-video.js publishes a stats-report every 10 s: a series' first sample counts over this period.
+GATEWAY_PERIOD_MS = 10_000
 
 
 def bucket_of(ts_ms: int) -> int:

@@ -17,16 +17,18 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from functools import lru_cache
+from itertools import chain
 from operator import attrgetter
 
 import orjson
 
-from video_insights.model.ids import derived_sid, sid_key
+from video_insights.model.ids import sid_key
 from video_insights.model.issues import IssueConfig, IssueType, issue_configs
-from video_insights.model.records import Event, Source, StreamSample
-from video_insights.model.summaries import TrackStats
-from video_insights.processing.intervals import bucket_of
+from video_insights.model.records import Event, Source, StreamSample, track_sid_of
+from video_insights.model.summaries import ParticipantSummary, TrackStats
+from video_insights.processing.intervals import GATEWAY_PERIOD_MS, bucket_of
+from video_insights.processing.metrics_documents import documents as metric_documents
+from video_insights.processing.metrics_documents import encode as encode_metrics
 from video_insights.processing.summaries import SummaryContext, summarize_room
 from video_insights.processing.summary_rows import participant_rows, room_rows
 from video_insights.query import samples as sample_queries
@@ -37,7 +39,6 @@ from video_insights.store.schema import STREAM_SAMPLES
 
 log = logging.getLogger(__name__)
 RoomKey = tuple[str, str]  # (account_sid, room_sid)
-GATEWAY_PERIOD_MS = 10_000
 # A participant's samples never precede its room's first event by more than this (clock skew between
 # sources); bounding the scan by time lets the store skip old data.
 SAMPLES_BEFORE_EVENTS_MS = 15 * 60_000
@@ -51,6 +52,7 @@ class _Submission:
     done: Future[None] | None
     rooms: Sequence[RoomKey] = ()
     settle: bool = False  # summarise every stale room now, not when it is ripe
+    rows: Sequence[Row] = ()  # stream_samples rows built by the gateway's hot path (their rooms in `rooms`)
 
 
 @dataclass
@@ -68,6 +70,7 @@ class PipelineStats:
     duplicate_events: int = 0
     batches: int = 0
     rooms_summarized: int = 0
+    metrics_documents: int = 0
     errors: int = 0
     last_error: str = ""
     started: float = field(default_factory=time.time)
@@ -80,18 +83,9 @@ def event_id(e: Event) -> str:
     return hashlib.sha256(body).hexdigest()[:32]
 
 
-@lru_cache(maxsize=65_536)
-def _derived_track_sid(account: str, participant: str, basis: str) -> str:
-    return derived_sid("MT", account, participant, basis)
-
-
 def track_sid_for(s: StreamSample) -> str:
-    if s.track_sid:
-        return s.track_sid
-    # Without a SID from the source, a track is its media track id (shared by simulcast layers), or
-    # failing that its SSRC, within its participant.
-    basis = s.track_id or f"{s.pc_id}:{s.direction}:{s.kind}:{s.ssrc}"
-    return _derived_track_sid(s.account_sid, s.participant_sid, basis)
+    return s.track_sid or track_sid_of(s.account_sid, s.participant_sid, s.track_id, s.pc_id, s.direction, s.kind,
+                                       s.ssrc)
 
 
 # stream_samples rows come straight from StreamSample attributes of the same names (the ingest hot
@@ -106,6 +100,38 @@ _TAIL = attrgetter(*_NAMES[_SPLIT + 4:])
 
 def sample_row(s: StreamSample, period_ms: int) -> Row:
     return (*_HEAD(s), bucket_of(s.ts_ms), period_ms, track_sid_for(s), sid_key(s.participant_sid), *_TAIL(s))
+
+
+def account_issue_configs(store: Store, settings: Settings, account: str) -> dict[IssueType, IssueConfig]:
+    """The issue switches and thresholds detection uses for an account (the console draws them too)."""
+    s = settings
+    _, rows = store.fetch(q("SELECT settings FROM accounts WHERE account_sid = :a", a=account))
+    account_settings = orjson.loads(rows[0][0]) if rows and rows[0][0] else None
+    defaults: dict[IssueType, float | None] = {
+        IssueType.PACKET_LOSS: s.packet_loss_threshold_pct, IssueType.ROUND_TRIP_TIME: s.rtt_threshold_ms,
+        IssueType.HIGH_JITTER: s.jitter_threshold_ms, IssueType.CPU_LIMITED: s.limitation_share,
+        IssueType.BANDWIDTH_LIMITED: s.limitation_share, IssueType.SLOW_CONNECTION_SETUP: s.slow_setup_s,
+        IssueType.REPEATED_RECONNECTS: float(s.reconnects_threshold)}
+    return issue_configs(account_settings, defaults)
+
+
+def _document_basis(p: ParticipantSummary, stats: Sequence[TrackStats]) -> str:
+    """What a participant's metrics row is built from: its samples (counted), track names, and the
+    join time and room type that retention reads."""
+    names = sorted((t.track_sid, t.name or "") for t in p.tracks)
+    digest = hashlib.sha1(orjson.dumps([names, p.join_ms, p.room_type])).hexdigest()[:16]
+    return f"{sum(t.samples for t in stats)}:{digest}"
+
+
+def _coalesced(subs: list[_Submission]) -> list[_Submission]:
+    """The gateway's submissions (ready rows, one message each, nobody waiting) as one: thousands a
+    second would otherwise each cost a batch of their own to prepare and merge."""
+    plain = [s for s in subs if s.rows and not (s.samples or s.events or s.done or s.settle)]
+    if len(plain) < 2:
+        return subs
+    rooms = list(dict.fromkeys(r for s in plain for r in s.rooms))
+    merged = _Submission((), (), GATEWAY_PERIOD_MS, None, rooms, rows=list(chain.from_iterable(s.rows for s in plain)))
+    return [s for s in subs if not (s.rows and not (s.samples or s.events or s.done or s.settle))] + [merged]
 
 
 class Pipeline:
@@ -128,14 +154,14 @@ class Pipeline:
 
     # -- submitting ------------------------------------------------------------------------------
     def submit(self, samples: Sequence[StreamSample] = (), events: Sequence[Event] = (), *,
-               period_ms: int = GATEWAY_PERIOD_MS, wait: bool = False, rooms: Sequence[RoomKey] = ()
-               ) -> Future[None] | None:
+               period_ms: int = GATEWAY_PERIOD_MS, wait: bool = False, rooms: Sequence[RoomKey] = (),
+               rows: Sequence[Row] = ()) -> Future[None] | None:
         """Queue records for the next batch; with wait=True the future resolves once they are stored
-        and summarized."""
+        and summarized. `rows` are ready stream_samples rows, whose rooms the caller names in `rooms`."""
         done: Future[None] | None = Future() if wait else None
         with self._pending_lock:
-            self._pending += len(samples)
-        self._queue.put(_Submission(samples, events, period_ms, done, rooms))
+            self._pending += len(samples) + len(rows)
+        self._queue.put(_Submission(samples, events, period_ms, done, rooms, rows=rows))
         return done
 
     def write_now(self, samples: Sequence[StreamSample] = (), events: Sequence[Event] = (), *,
@@ -190,7 +216,7 @@ class Pipeline:
     def flush(self, pending: list[_Submission | None] | None = None) -> None:
         with self._lock:
             subs = [s for s in (pending or []) if s is not None]
-            rows = sum(len(s.samples) for s in subs)
+            rows = sum(len(s.samples) + len(s.rows) for s in subs)
             while rows < self.settings.writer_max_rows:
                 try:
                     item = self._queue.get_nowait()
@@ -198,9 +224,9 @@ class Pipeline:
                     break
                 if item is not None:
                     subs.append(item)
-                    rows += len(item.samples)
+                    rows += len(item.samples) + len(item.rows)
             if subs:
-                self._commit(subs)
+                self._commit(_coalesced(subs))
             elif self._dirty:
                 self._summarize_dirty()
             with self._pending_lock:
@@ -249,6 +275,8 @@ class Pipeline:
         """The rows of one submission; nothing is remembered until they are stored."""
         now = int(time.time() * 1000)
         p = _Prepared(sub, WriteBatch(), set(sub.rooms), [])
+        if sub.rows:
+            p.batch.inserts.setdefault("stream_samples", []).extend(sub.rows)
         for s in sub.samples:
             p.batch.insert("stream_samples", sample_row(s, sub.period_ms))
             p.touched.add((s.account_sid, s.room_sid))
@@ -269,7 +297,7 @@ class Pipeline:
     def _accepted(self, p: _Prepared) -> None:
         for eid in p.event_ids:
             self._remember(eid)
-        self.stats.samples += len(p.sub.samples)
+        self.stats.samples += len(p.sub.samples) + len(p.sub.rows)
         self.stats.events += len(p.event_ids)
         self.mark_dirty(p.touched, urgent=p.sub.done is not None)
         if p.sub.settle:
@@ -312,7 +340,9 @@ class Pipeline:
         events = self._room_events(account, rooms)
         pids = sorted({e.participant_sid for evs in events.values() for e in evs if e.participant_sid})
         first = min((e.ts_ms for evs in events.values() for e in evs), default=0)
-        stats = self._track_stats(account, pids, max(first - SAMPLES_BEFORE_EVENTS_MS, 0))
+        since = max(first - SAMPLES_BEFORE_EVENTS_MS, 0)
+        stats = self._track_stats(account, pids, since)
+        completed: list[ParticipantSummary] = []
         for room in rooms:
             room_events = events.get(room, [])
             per_participant: dict[str, list[Event]] = defaultdict(list)
@@ -324,18 +354,42 @@ class Pipeline:
             room_rows(batch, summary, now)
             for p in participants:
                 participant_rows(batch, p, room_stats.get(p.participant_sid, []), now)
+            completed.extend(p for p in participants if p.status == "completed")
             self.stats.rooms_summarized += 1
+        self._metrics_documents(account, completed, stats, since, batch, now)
+
+    def _metrics_documents(self, account: str, completed: list[ParticipantSummary],
+                           stats: dict[str, list[TrackStats]], since: int, batch: WriteBatch, now: int) -> None:
+        """Store the /Metrics document of each completed participant whose inputs changed since it was
+        built: the count of its distinct samples and its track names, so that any process can tell."""
+        if not completed:
+            return
+        basis = {p.participant_sid: _document_basis(p, stats.get(p.participant_sid, [])) for p in completed}
+        _, rows = self.store.fetch(q(
+            "SELECT participant_sid, basis, updated_ms FROM participant_metrics WHERE participant_key IN :keys "
+            "AND participant_sid IN :pids AND account_sid = :a", a=account, pids=sorted(basis),
+            keys=sorted({sid_key(p) for p in basis})))
+        stored = {pid: b for pid, b, _ in sorted(rows, key=lambda r: r[2])}
+        stale = [p for p in completed if stored.get(p.participant_sid) != basis[p.participant_sid]]
+        if not stale:
+            return
+        names = {t.track_sid: t.name for p in stale for t in p.tracks}
+        with_samples = sorted(p.participant_sid for p in stale if stats.get(p.participant_sid))
+        docs = {}
+        if with_samples:
+            _, interval_rows = self.store.fetch(sample_queries.intervals_of(account, with_samples, since))
+            docs = metric_documents(interval_rows, names)
+        for p in stale:
+            doc = docs.get(p.participant_sid, {"send": [], "receive": []})
+            batch.replace("participant_metrics", make_row(
+                "participant_metrics", account_sid=account, room_sid=p.room_sid, participant_sid=p.participant_sid,
+                participant_key=sid_key(p.participant_sid), join_ms=p.join_ms, room_type=p.room_type,
+                basis=basis[p.participant_sid], document=encode_metrics(doc), updated_ms=now))
+            self.stats.metrics_documents += 1
 
     def _context(self, account: str, now: int) -> SummaryContext:
         s = self.settings
-        _, rows = self.store.fetch(q("SELECT settings FROM accounts WHERE account_sid = :a", a=account))
-        account_settings = orjson.loads(rows[0][0]) if rows and rows[0][0] else None
-        defaults: dict[IssueType, float | None] = {
-            IssueType.PACKET_LOSS: s.packet_loss_threshold_pct, IssueType.ROUND_TRIP_TIME: s.rtt_threshold_ms,
-            IssueType.HIGH_JITTER: s.jitter_threshold_ms, IssueType.CPU_LIMITED: s.limitation_share,
-            IssueType.BANDWIDTH_LIMITED: s.limitation_share, IssueType.SLOW_CONNECTION_SETUP: s.slow_setup_s,
-            IssueType.REPEATED_RECONNECTS: float(s.reconnects_threshold)}
-        configs: dict[IssueType, IssueConfig] = issue_configs(account_settings, defaults)
+        configs = account_issue_configs(self.store, s, account)
         return SummaryContext(now_ms=now, issue_configs=configs,
                               participant_timeout_ms=s.participant_timeout_s * 1000,
                               empty_room_timeout_ms=s.empty_room_timeout_s * 1000, region=s.region or None,
@@ -359,14 +413,14 @@ class Pipeline:
         out: dict[str, list[TrackStats]] = defaultdict(list)
         for r in rows:
             (pid, sid, kind, direction, first, last, codec, b, p, lost, seconds, rtt, rtt_n, jitter, cpu, bw,
-             freezes, frozen) = r
+             freezes, frozen, n) = r
             out[pid].append(TrackStats(
                 track_sid=sid, kind=kind, direction=direction, first_ms=int(first), last_ms=int(last),
                 codec=codec, bytes=int(b or 0), packets=int(p or 0), packets_lost=int(lost or 0),
                 seconds=float(seconds or 0), rtt_avg_ms=None if rtt is None else float(rtt),
                 rtt_intervals=int(rtt_n or 0), jitter_avg_ms=None if jitter is None else float(jitter),
                 ql_cpu_s=float(cpu or 0), ql_bandwidth_s=float(bw or 0), freeze_count=int(freezes or 0),
-                freezes_duration_s=float(frozen or 0)))
+                freezes_duration_s=float(frozen or 0), samples=int(n or 0)))
         return out
 
     def refresh_in_progress(self) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from urllib.parse import urlencode
 
 from sqlglot import exp
@@ -78,15 +78,21 @@ def iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def parse_time(name: str, raw: str) -> int:
+def parse_time(name: str, raw: str, tz: tzinfo = UTC) -> int:
+    """ISO 8601 to epoch ms; a time without an offset is read in `tz` (UTC unless a form says)."""
     text = raw.strip()
     try:
         dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise BadRequest(f"{name}: {raw!r} is not an ISO 8601 date or time") from None
+        raise BadRequest(f"{name}: {raw!r} is not a date and time (ISO 8601, such as 2026-11-24T09:30:00Z)") from None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return int(dt.timestamp() * 1000)
+        dt = dt.replace(tzinfo=tz)
+    ms = int(dt.timestamp() * 1000)
+    try:
+        iso(ms)  # a canonical URL writes it back in UTC, which must be a year from 1 to 9999
+    except (ValueError, OverflowError, OSError):
+        raise BadRequest(f"{name}: {raw!r} is out of range") from None
+    return ms
 
 
 def parse_range(raw: str) -> int:
@@ -211,12 +217,12 @@ def condition(f: Filter) -> exp.Expr:
     if f.field.type == FieldType.TAGS:
         likes = [col.like(value(f"%,{v},%")) for v in f.values]
         if f.op == "contains":
-            return col.like(value(f"%{_escape_like(str(f.values[0]))}%"))
+            return _contains(col, str(f.values[0]))
         if f.op == "ne":
             return exp.not_(exp.func("coalesce", col, value("")).like(value(f"%,{f.values[0]},%")))
         return exp.or_(*likes)
     if f.op == "contains":
-        return exp.func("lower", col).like(value(f"%{_escape_like(str(f.values[0]).lower())}%"))
+        return _contains(exp.func("lower", col), str(f.values[0]).lower())
     if f.op == "in":
         return col.isin(*[value(v) for v in f.values])
     v = value(f.values[0])
@@ -227,6 +233,8 @@ def condition(f: Filter) -> exp.Expr:
     return cond
 
 
-def _escape_like(text: str) -> str:
-    # LIKE wildcards in a user's text are literal characters to them.
-    return text.replace("%", "").replace("_", "")
+def _contains(col: exp.Expr, text: str) -> exp.Expr:
+    """`col` contains `text`: LIKE wildcards in a user's text are literal characters to them, escaped
+    with an explicit ESCAPE (engines differ on a pattern's default escape character)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return exp.Escape(this=col.like(value(f"%{escaped}%")), expression=exp.Literal.string("\\"))

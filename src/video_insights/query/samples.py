@@ -41,7 +41,7 @@ def _deltas_cte() -> str:
 _SEND_PER_SSRC = """
   per_ssrc AS (
     SELECT participant_sid, track_sid, ssrc, bucket_ms, max(kind) AS kind, max(codec) AS codec,
-      min(ts_ms) AS first_ms, max(ts_ms) AS last_ms,
+      min(ts_ms) AS first_ms, max(ts_ms) AS last_ms, count(*) AS n,
       sum(d_bytes) AS b, sum(d_t_ms) AS dt, sum(d_packets) AS p, sum(d_packets_lost) AS l,
       CASE WHEN sum(d_rtt_measurements) > 0 THEN 1000.0 * sum(d_total_rtt_s) / sum(d_rtt_measurements)
            ELSE avg(rtt_ms) END AS rtt,
@@ -51,7 +51,7 @@ _SEND_PER_SSRC = """
     FROM samples_delta WHERE direction = 'send' GROUP BY participant_sid, track_sid, ssrc, bucket_ms),
   per_track AS (
     SELECT participant_sid, track_sid, bucket_ms, max(kind) AS kind, max(codec) AS codec,
-      min(first_ms) AS first_ms, max(last_ms) AS last_ms,
+      min(first_ms) AS first_ms, max(last_ms) AS last_ms, sum(n) AS n,
       sum(b * 8000.0 / CASE WHEN dt > 0 THEN dt END) AS bitrate, sum(b) AS b, sum(p) AS p, sum(l) AS l,
       max(dt) AS dt, max(rtt) AS rtt, max(jitter) AS jitter, max(fr) AS fr, max(fw) AS fw, max(fh) AS fh,
       max(cpu) AS cpu, max(bw) AS bw, max(qlr) AS qlr, sum(rtx) AS rtx, sum(nack) AS nack, sum(pli) AS pli
@@ -60,27 +60,28 @@ _SEND_PER_SSRC = """
 _RECV_PER_PC = """
   recv AS (
     SELECT participant_sid, pc_id, kind, ssrc, bucket_ms, min(ts_ms) AS first_ms, max(ts_ms) AS last_ms,
-      sum(d_bytes) AS b, sum(d_t_ms) AS dt, sum(d_packets) AS p, sum(d_packets_lost) AS l,
+      count(*) AS n, sum(d_bytes) AS b, sum(d_t_ms) AS dt, sum(d_packets) AS p, sum(d_packets_lost) AS l,
       avg(jitter_ms) AS jitter, sum(d_freeze_count) AS freezes, sum(d_freezes_duration_s) AS frozen_s,
       sum(d_concealed_samples) AS concealed, sum(d_total_samples_received) AS samples
     FROM samples_delta WHERE direction = 'recv' GROUP BY participant_sid, pc_id, kind, ssrc, bucket_ms)"""
 
 
 @cache
-def _intervals_template() -> str:
+def _intervals_template(where: str) -> str:
     """Send intervals per track and receive intervals per peer connection in one scan: rows say which
     side they are ("send": track, kind, codec…; "recv": peer connection and the receive measures)."""
-    return (f"WITH {_deltas_cte().format(where=_WHERE_ONE)}, {_SEND_PER_SSRC}, {_RECV_PER_PC} "
-            "SELECT 'send' AS side, track_sid, kind, codec, bucket_ms, bitrate, "
+    return (f"WITH {_deltas_cte().format(where=where)}, {_SEND_PER_SSRC}, {_RECV_PER_PC} "
+            "SELECT participant_sid, 'send' AS side, track_sid, kind, codec, bucket_ms, bitrate, "
             "CASE WHEN l + p > 0 THEN 100.0 * l / (l + p) END AS loss, rtt, jitter, fr, fw, fh, qlr, "
             "cpu, bw, rtx, nack, pli, NULL AS freezes, NULL AS frozen_s, NULL AS concealment FROM per_track "
             "UNION ALL "
-            "SELECT 'recv', pc_id, NULL, NULL, bucket_ms, sum(b * 8000.0 / CASE WHEN dt > 0 THEN dt END), "
+            "SELECT participant_sid, 'recv', pc_id, NULL, NULL, bucket_ms, "
+            "sum(b * 8000.0 / CASE WHEN dt > 0 THEN dt END), "
             "CASE WHEN sum(l) + sum(p) > 0 THEN 100.0 * sum(l) / (sum(l) + sum(p)) END, NULL, max(jitter), "
             "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, sum(freezes), sum(frozen_s), "
             "CASE WHEN sum(samples) > 0 THEN 1.0 * sum(concealed) / sum(samples) END "
-            "FROM recv GROUP BY pc_id, bucket_ms "
-            "ORDER BY 1, 2, 5")
+            "FROM recv GROUP BY participant_sid, pc_id, bucket_ms "
+            "ORDER BY 1, 2, 3, 6")
 
 
 # participant_key first: an integer comparison lets the store skip most vectors before it reads a string.
@@ -91,8 +92,15 @@ _WHERE_MANY = ("participant_key IN :keys AND participant_sid IN :participants AN
 
 
 def intervals(account: str, participant: str, since: int = 0, until: int = 2**62) -> Bound:
-    return bound(_intervals_template(), account=account, participant=participant, key=sid_key(participant),
-                 since=since, until=until)
+    """One participant's intervals (rows: participant_sid, side, …; see metrics.INTERVAL_COLUMNS)."""
+    return bound(_intervals_template(_WHERE_ONE), account=account, participant=participant,
+                 key=sid_key(participant), since=since, until=until)
+
+
+def intervals_of(account: str, participants: list[str], since: int = 0) -> Bound:
+    """The same rows for several participants in one scan (the summariser's batch)."""
+    return bound(_intervals_template(_WHERE_MANY), account=account, participants=participants, since=since,
+                 keys=sorted({sid_key(p) for p in participants}))
 
 
 @cache
@@ -100,14 +108,14 @@ def _track_stats_template() -> str:
     return (f"WITH {_deltas_cte().format(where=_WHERE_MANY)}, {_SEND_PER_SSRC}, {_RECV_PER_PC} "
             "SELECT participant_sid, track_sid, max(kind) AS kind, 'send' AS direction, min(first_ms), "
             "max(last_ms), max(codec), sum(b), sum(p), sum(l), sum(dt) / 1000.0, avg(rtt), count(rtt), "
-            "avg(CASE WHEN kind = 'audio' THEN jitter END), sum(cpu), sum(bw), 0, 0.0 "
+            "avg(CASE WHEN kind = 'audio' THEN jitter END), sum(cpu), sum(bw), 0, 0.0, sum(n) "
             "FROM per_track GROUP BY participant_sid, track_sid "
             "UNION ALL "
             "SELECT participant_sid, pc_id, kind, 'recv', min(first_ms), max(last_ms), NULL, sum(b), sum(p), "
-            "sum(l), sum(dt) / 1000.0, NULL, 0, avg(jitter), 0.0, 0.0, sum(freezes), sum(frozen_s) "
+            "sum(l), sum(dt) / 1000.0, NULL, 0, avg(jitter), 0.0, 0.0, sum(freezes), sum(frozen_s), sum(n) "
             "FROM (SELECT participant_sid, pc_id, kind, bucket_ms, min(first_ms) AS first_ms, "
             "max(last_ms) AS last_ms, sum(b) AS b, sum(p) AS p, sum(l) AS l, max(dt) AS dt, "
-            "max(jitter) AS jitter, sum(freezes) AS freezes, sum(frozen_s) AS frozen_s FROM recv "
+            "max(jitter) AS jitter, sum(freezes) AS freezes, sum(frozen_s) AS frozen_s, sum(n) AS n FROM recv "
             "GROUP BY participant_sid, pc_id, kind, bucket_ms) GROUP BY participant_sid, pc_id, kind "
             "ORDER BY 1, 4, 2, 3")
 

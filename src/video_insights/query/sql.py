@@ -3,6 +3,8 @@ printed for each engine's dialect by the store that runs them.
 
 Templates are written in one canonical dialect (DuckDB's) with `:name` placeholders, and may use only
 functions that sqlglot prints correctly for every engine we support (tests run them on each engine).
+Where sqlglot's printing alone would change a query's meaning on an engine, `portable` rewrites the
+tree for it first (see `_for_clickhouse`).
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ def _printed(template: str, dialect: str) -> str:
     tree = _parse(template).copy()
     for node in list(tree.find_all(exp.Placeholder)):
         node.replace(exp.column(_SENTINEL.format(node.name)))
-    return tree.sql(dialect=dialect)
+    return portable(tree, dialect).sql(dialect=dialect)
 
 
 def render(query: exp.Expr | str | Bound, dialect: str) -> str:
@@ -75,7 +77,71 @@ def render(query: exp.Expr | str | Bound, dialect: str) -> str:
         return sql
     if isinstance(query, str):
         query = _parse(query)
+    if dialect in _REWRITES:
+        query = portable(query.copy(), dialect)
     return query.sql(dialect=dialect)
+
+
+def portable(tree: exp.Expr, dialect: str) -> exp.Expr:
+    """The canonical tree rewritten (in place) so that `dialect` computes what DuckDB computes."""
+    rewrite = _REWRITES.get(dialect)
+    return rewrite(tree) if rewrite else tree
+
+
+# The frame a lag runs over on ClickHouse: the whole partition, so that "the previous row" is always
+# in it (ClickHouse's lagInFrame looks only inside the frame, whatever the ORDER BY).
+_WHOLE_PARTITION = exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="UNBOUNDED",
+                                  end_side="FOLLOWING")
+_IN_FRAME = {exp.Lag: "lagInFrame", exp.Lead: "leadInFrame"}
+
+
+def _for_clickhouse(tree: exp.Expr) -> exp.Expr:
+    """DuckDB's meaning on ClickHouse where the printed SQL would differ.
+
+    - lag/lead: ClickHouse's are frame functions (lagInFrame) that return the type's default (0, '')
+      where there is no previous row; SQL returns NULL, and the deltas depend on it. So each becomes
+      lagInFrame(toNullable(x)) over its window spelled out with the whole partition as its frame.
+    - LIKE without ESCAPE: a backslash escapes the next character in ClickHouse patterns and is a plain
+      character in DuckDB's; such literal patterns get theirs doubled. (With ESCAPE both agree.)
+    """
+    named: dict[str, exp.Window] = {}
+    for select in tree.find_all(exp.Select):
+        for w in select.args.get("windows") or []:
+            named[w.name] = w
+    for window in list(tree.find_all(exp.Window)):
+        fn = window.this
+        name = _IN_FRAME.get(type(fn))
+        if name is None:
+            continue
+        ref = window.args.get("alias")
+        if ref is not None and ref.name in named:  # OVER w: spell the named window out, with a frame
+            spec = named[ref.name]
+            window.set("alias", None)
+            window.set("partition_by", [e.copy() for e in spec.args.get("partition_by") or []])
+            order = spec.args.get("order")
+            window.set("order", order.copy() if order is not None else None)
+        window.set("spec", _WHOLE_PARTITION.copy())
+        args = [exp.func("toNullable", fn.this.copy())]
+        if fn.args.get("offset") is not None:
+            args.append(fn.args["offset"].copy())
+        if fn.args.get("default") is not None:
+            args.append(fn.args["default"].copy())
+        window.set("this", exp.Anonymous(this=name, expressions=args))
+    for select in tree.find_all(exp.Select):
+        windows = select.args.get("windows")
+        if windows:
+            used = {w.args["alias"].name for w in select.find_all(exp.Window) if w.args.get("alias") is not None}
+            select.set("windows", [w for w in windows if w.name in used] or None)
+    for like in tree.find_all(exp.Like, exp.ILike):
+        pattern = like.expression
+        if isinstance(like.parent, exp.Escape):
+            continue
+        if isinstance(pattern, exp.Literal) and pattern.is_string and "\\" in pattern.this:
+            like.set("expression", exp.Literal.string(pattern.this.replace("\\", "\\\\")))
+    return tree
+
+
+_REWRITES = {"clickhouse": _for_clickhouse}
 
 
 def tags(values: Iterable[str]) -> str:

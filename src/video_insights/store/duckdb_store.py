@@ -18,7 +18,7 @@ from video_insights.store.migrations import MIGRATIONS, CreateTable, Step
 from video_insights.store.schema import TABLES_BY_NAME, Column, T, Table
 
 _TYPES = {T.STR: "VARCHAR", T.INT: "BIGINT", T.FLOAT: "DOUBLE", T.BOOL: "BOOLEAN", T.JSON: "VARCHAR",
-          T.TAGS: "VARCHAR"}
+          T.TAGS: "VARCHAR", T.BYTES: "BLOB"}
 
 
 _NUMPY = {T.INT: np.int64, T.FLOAT: np.float64, T.BOOL: np.bool_}
@@ -146,19 +146,26 @@ class DuckDBStore:
                 raise
 
     @staticmethod
-    def _columnar(table: Table, rows: list[Row], names: tuple[str, ...]) -> dict[str, Any]:
+    def _columnar(table: Table, rows: list[Row], names: tuple[str, ...], *, skip_null: bool = False
+                  ) -> dict[str, Any]:
+        """Rows → typed columns by name; with skip_null, columns that are NULL in every row are left out
+        (the insert leaves them NULL), which spares converting and scanning them."""
         types = {c.name: c.type for c in table.columns}
+        index = {n: i for i, n in enumerate(table.column_names)}
+        columns = list(zip(*rows, strict=True))
         out = {}
         for n in names:
-            i = table.column_names.index(n)
-            out[n] = typed_array([r[i] for r in rows], types[n])
+            values = list(columns[index[n]])
+            if skip_null and values.count(None) == len(values):
+                continue
+            out[n] = typed_array(values, types[n])
         return out
 
     def _insert(self, con: duckdb.DuckDBPyConnection, table: Table, rows: list[Row]) -> None:
         if not rows:
             return
-        batch_rows = self._columnar(table, rows, table.column_names)  # noqa: F841  (scanned by name below)
-        cols = ", ".join(table.column_names)
+        batch_rows = self._columnar(table, rows, table.column_names, skip_null=True)
+        cols = ", ".join(batch_rows)
         con.execute(f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM batch_rows")
 
     @staticmethod

@@ -15,12 +15,16 @@ from video_insights.store.schema import TABLES, Table
 DAY_MS = 86_400_000
 
 
+def days_kept(table: Table, settings: Settings) -> tuple[int, int]:
+    """(days, days for go rooms) that `table` keeps its rows: purge's cutoffs, and ClickHouse's TTL."""
+    if table.retention == "dashboard":
+        return settings.dashboard_retention_days, settings.dashboard_retention_days_go
+    return settings.retention_days, settings.retention_days_go
+
+
 def _condition(table: Table, settings: Settings, now: int) -> exp.Expr:
     assert table.time_column is not None
-    if table.retention == "dashboard":
-        days, go_days = settings.dashboard_retention_days, settings.dashboard_retention_days_go
-    else:
-        days, go_days = settings.retention_days, settings.retention_days_go
+    days, go_days = days_kept(table, settings)
     cutoff, go_cutoff = now - days * DAY_MS, now - go_days * DAY_MS
     if "room_type" in table.column_names:
         return q(f"{table.time_column} < :cutoff OR (room_type = 'go' AND {table.time_column} < :go)",

@@ -21,6 +21,7 @@ class T(StrEnum):
     BOOL = "bool"
     JSON = "json"  # a JSON document kept as text
     TAGS = "tags"  # a set of short strings kept as ",a,b,"
+    BYTES = "bytes"  # an opaque binary value (compressed documents)
 
 
 @dataclass(frozen=True)
@@ -153,8 +154,20 @@ PARTICIPANT_FACTS = Table(
     time_column="join_ms", retention="dashboard",
 )
 
+# One completed participant's /Metrics document (send and receive intervals), zlib-compressed JSON,
+# written when the participant's summary is. Its samples are spread over hours of time-ordered rows, so
+# recomputing a long participant's intervals at read time costs a scan of that whole span; this is
+# one row to fetch. In-progress participants are still computed from their samples when read.
+PARTICIPANT_METRICS = Table(
+    "participant_metrics",
+    _cols("account_sid:str! room_sid:str! participant_sid:str! participant_key:int! join_ms:int "
+          "room_type:str basis:str! document:bytes! updated_ms:int!"),
+    key=("account_sid", "participant_sid"), order_by=("account_sid", "participant_sid"),
+    time_column="join_ms", retention="data",
+)
+
 TABLES: tuple[Table, ...] = (
     ACCOUNTS, API_KEYS, EVENTS, STREAM_SAMPLES, TRACKS, PARTICIPANTS, ROOMS, RECORDINGS, ROOM_FACTS,
-    PARTICIPANT_FACTS,
+    PARTICIPANT_FACTS, PARTICIPANT_METRICS,
 )
 TABLES_BY_NAME = {t.name: t for t in TABLES}

@@ -6,15 +6,17 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
 import msgspec
 import orjson
-from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Depends, Request, Response, WebSocket, WebSocketDisconnect
+from fastapi.responses import FileResponse
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
+from video_insights import __version__
 from video_insights.accounts import find_account
 from video_insights.analytics.rooms import Scope
 from video_insights.errors import (
@@ -28,8 +30,11 @@ from video_insights.errors import (
 from video_insights.ingest import dump_import, twilio_callbacks
 from video_insights.ingest.auth import TokenGrant, check_twilio_signature, verify_token
 from video_insights.ingest.gateway import GatewaySession
-from video_insights.model.records import Event, StreamSample
+from video_insights.ingest.gateway_wire import field_error
+from video_insights.model.records import Event
+from video_insights.store.base import Row
 from video_insights.web.deps import read_body, scope, services
+from video_insights.web.pages.render import STATIC
 
 router = APIRouter(tags=["Ingest"])
 log = logging.getLogger(__name__)
@@ -64,7 +69,9 @@ async def video_events_ws(ws: WebSocket) -> None:
         await ws.send_text(orjson.dumps({"type": "error", "message": e.message}).decode())
         await _close(ws, 1008)
         return
-    await ws.send_text(orjson.dumps({"type": "connected", "session": token}).decode())
+    # The SIDs let a client that reconnects (our collector) come back as the same participant.
+    await ws.send_text(orjson.dumps({"type": "connected", "session": token, "roomSid": session.room_sid,
+                                     "participantSid": session.participant_sid}).decode())
     try:
         while True:
             _handle_ws_message(svc, session, await _receive(ws))
@@ -89,8 +96,8 @@ def _handle_ws_message(svc: Any, session: GatewaySession, text: str | bytes) -> 
     try:
         if len(text) > MAX_WS_MESSAGE:
             raise BadRequest(f"message: over {MAX_WS_MESSAGE} bytes")
-        samples, events = svc.gateway.parse_event(session, text)
-        svc.pipeline.submit(samples, events)
+        rows, events = svc.gateway.parse_event(session, text)
+        svc.pipeline.submit(events=events, rows=rows, rooms=[(session.account_sid, session.room_sid)])
     except VideoInsightsError as e:
         # One bad event must not end the session: we count it and log why (twilio-video.js does not
         # expect an answer to events, so none is sent).
@@ -107,29 +114,61 @@ async def _close(ws: WebSocket, code: int) -> None:
         await ws.close(code=code)
 
 
-@router.post("/v1/VideoEvents", summary="Insights gateway events over HTTP (a JSON array of messages)")
+class Beacon(msgspec.Struct, forbid_unknown_fields=True):
+    """The body `navigator.sendBeacon` posts: it cannot set an Authorization header, so the token
+    travels beside the messages (and not in the URL, where access logs would keep it)."""
+
+    token: Annotated[str, msgspec.Meta(min_length=1, max_length=8192)]
+    messages: list[msgspec.Raw]
+
+
+@router.post("/v1/VideoEvents", summary="Insights gateway events over HTTP: a JSON array of messages, or "
+                                        "{token, messages} as the collector's sendBeacon posts it")
 async def video_events_http(request: Request) -> dict[str, Any]:
     svc = services(request)
     body = await read_body(request, svc.settings.max_body_bytes)
     header = request.headers.get("authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else request.query_params.get("token")
+    beacon = None if token else _beacon(body)
+    token = token or (beacon.token if beacon else None)
     if not token:
-        raise Unauthorized("access token required: Authorization: Bearer <token> (or ?token=)")
+        raise Unauthorized("access token required: Authorization: Bearer <token>, ?token=, or a body "
+                           "{\"token\": …, \"messages\": […]}")
     grant = await asyncio.to_thread(verify_token, svc.store, token)  # before saying anything about the body
+    messages = beacon.messages if beacon else _messages(body)
+    if len(messages) > MAX_BATCH_MESSAGES:
+        raise BadRequest(f"body: at most {MAX_BATCH_MESSAGES} messages per request")
+    return await asyncio.to_thread(_accept_batch, svc, token, grant, messages)
+
+
+def _messages(body: bytes) -> list[msgspec.Raw]:
     try:
         decoded = msgspec.json.decode(body, type=list[msgspec.Raw] | dict[str, Any])
     except msgspec.ValidationError:
         raise BadRequest("body: expected a JSON array of event messages") from None
     except msgspec.DecodeError as e:
         raise BadRequest(f"body: malformed JSON ({e})") from None
-    messages = [msgspec.Raw(body)] if isinstance(decoded, dict) else decoded
-    if len(messages) > MAX_BATCH_MESSAGES:
-        raise BadRequest(f"body: at most {MAX_BATCH_MESSAGES} messages per request")
-    return await asyncio.to_thread(_accept_batch, svc, token, grant, messages)
+    return [msgspec.Raw(body)] if isinstance(decoded, dict) else decoded
+
+
+def _beacon(body: bytes) -> Beacon | None:
+    """The body as a beacon when it is one (an object with `messages`); anything else is left to
+    the batch parser, after the token check."""
+    try:
+        head = msgspec.json.decode(body, type=dict[str, msgspec.Raw])
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return None
+    if "messages" not in head:
+        return None
+    try:
+        return msgspec.json.decode(body, type=Beacon)
+    except msgspec.ValidationError as e:
+        raise BadRequest(field_error(e, "body")) from None
 
 
 def _accept_batch(svc: Any, token: str, grant: TokenGrant, messages: list[msgspec.Raw]) -> dict[str, Any]:
-    samples: list[StreamSample] = []
+    rows: list[Row] = []
+    rooms: set[tuple[str, str]] = set()
     events: list[Event] = []
     session: GatewaySession | None = None
     issued: str | None = None
@@ -144,11 +183,28 @@ def _accept_batch(svc: Any, token: str, grant: TokenGrant, messages: list[msgspe
         current = svc.gateway.session_from(msg.session, grant.account_sid) if msg.session else session
         if current is None:
             raise BadRequest(f"{path}.session: required (or start the array with a connect message)")
-        s, e = svc.gateway.records(current, msg, path)
-        samples.extend(s)
+        r, e = svc.gateway.records(current, msg, path)
+        rows.extend(r)
         events.extend(e)
-    svc.pipeline.submit(samples, events)
+        rooms.add((current.account_sid, current.room_sid))
+    svc.pipeline.submit(events=events, rows=rows, rooms=sorted(rooms))
     return {"accepted": len(messages), "session": issued}
+
+
+# The collector under a name that changes with each release, so pages may cache it for good.
+COLLECTOR_CACHE = {"Cache-Control": "public, max-age=31536000, immutable"}
+
+
+@router.get(f"/static/collector-{__version__}.js", include_in_schema=False)
+def collector_script() -> FileResponse:
+    return FileResponse(STATIC / "collector.js", media_type="text/javascript", headers=COLLECTOR_CACHE)
+
+
+@router.get(f"/static/collector-{__version__}.mjs", include_in_schema=False)
+def collector_module() -> Response:
+    # The module imports the classic script of its own version, not whatever collector.js is now.
+    text = (STATIC / "collector.mjs").read_text().replace('"./collector.js"', f'"./collector-{__version__}.js"')
+    return Response(text, media_type="text/javascript", headers=COLLECTOR_CACHE)
 
 
 @router.post("/webhooks/twilio", summary="Twilio Room Status Callbacks (form-encoded)",

@@ -6,11 +6,11 @@ import re
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from sqlglot import exp
 
 from video_insights.analytics import rooms as rooms_q
-from video_insights.analytics.metrics import participant_metrics
+from video_insights.analytics.metrics import metrics_json
 from video_insights.analytics.rooms import Scope
 from video_insights.errors import BadRequest
 from video_insights.query.filters import RoomQuery, parse_room_query, parse_time
@@ -131,8 +131,8 @@ def get_participant(room_sid: str, participant_sid: str, request: Request,
 @router.get("/v1/Video/Rooms/{room_sid}/Participants/{participant_sid}/Metrics",
             summary="A participant's 10-second send and receive quality metrics")
 def get_metrics(room_sid: str, participant_sid: str, request: Request,
-                sc: Scope = Depends(scope)) -> dict[str, Any]:
+                sc: Scope = Depends(scope)) -> Response:
     _no_params(request)
     rsid = sid_param(room_sid, "RM", "room")
     psid = sid_param(participant_sid, "PA", "participant")
-    return participant_metrics(services(request).store, sc, rsid, psid)
+    return Response(metrics_json(services(request).store, sc, rsid, psid), media_type="application/json")

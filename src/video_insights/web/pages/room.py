@@ -1,7 +1,167 @@
-"""The room summary page (`/rooms/{RoomSid}`)."""
+"""The room summary page (`/rooms/{RoomSid}`): the room's fields, its detected issues and its participants.
+
+The issue rows built here are shared with the participant page, so both say the same thing the same way.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+
+from video_insights.analytics.rooms import Scope, get_room, list_participants, room_json
+from video_insights.errors import BadRequest, NotFound
+from video_insights.model.issues import CATALOG, IssueInfo, IssueType
+from video_insights.query.fields import ROOM_FIELDS, FieldType
+from video_insights.query.sql import untag
+from video_insights.web.deps import base_url, services, sid_param
+from video_insights.web.pages.render import render
+from video_insights.web.pages.session import page_scope
 
 router = APIRouter(include_in_schema=False)
+
+PARTICIPANTS_PER_PAGE = 100
+_DIRECTIONS = {"outbound": "sent", "inbound": "received"}
+
+
+@dataclass(frozen=True)
+class IssueRow:
+    """One detected issue as a person reads it: what, who, on which media, measured against what."""
+
+    type: str
+    title: str
+    explanation: str
+    rule: str
+    participant_sid: str
+    identity: str | None
+    media: str
+    track_sids: tuple[str, ...]
+    measured: str
+    threshold: str
+
+
+def _info(kind: str) -> IssueInfo | None:
+    try:
+        return CATALOG[IssueType(kind)]
+    except ValueError:  # a type this version does not know (stored by a newer one): show its name
+        return None
+
+
+def _num(v: float, digits: int) -> str:
+    # Enough digits that a value just over its threshold does not print as the threshold itself.
+    text = f"{v:.{digits}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _amount(v: float | None, unit: str) -> str:
+    if v is None:
+        return "—"
+    if unit == "share":  # stored as 0..1; people read a percentage of the time
+        return f"{_num(100 * v, 1)} % of the time"
+    if unit == "%":
+        return f"{_num(v, 2)} %"
+    if unit == "ms":
+        return f"{_num(v, 1)} ms"
+    if unit == "s":
+        return f"{_num(v, 2)} s"
+    if unit == "reconnects":
+        return f"{v:.0f} reconnects"
+    return f"{v:g} {unit}".strip()
+
+
+def issue_rows(details: list[dict[str, Any]], identities: dict[str, str]) -> list[IssueRow]:
+    """`detected_issues.details` (as the API shows them) → rows; unknown issue types still show."""
+    out = []
+    for d in details:
+        props = d.get("properties") or {}
+        kind = str(d.get("issue_type"))
+        info = _info(kind)
+        unit = info.unit if info else ""
+        media = ", ".join(props.get("media") or [])
+        directions = ", ".join(_DIRECTIONS.get(x, x) for x in props.get("directions") or [])
+        threshold = props.get("threshold")
+        # Issues without a threshold are events (a failure happened), not measurements.
+        measured = _amount(props.get("value"), unit) if threshold is not None else "occurred"
+        sid = str(props.get("participant_sid") or "")
+        out.append(IssueRow(
+            type=kind, title=info.title if info else kind, explanation=info.explanation if info else "",
+            rule=info.rule if info else "", participant_sid=sid, identity=identities.get(sid),
+            media=f"{media} ({directions})" if media and directions else (media or "—"),
+            track_sids=tuple(props.get("track_sids") or ()), measured=measured,
+            threshold=_amount(threshold, unit) if threshold is not None else "—"))
+    return sorted(out, key=lambda r: (r.title, r.identity or r.participant_sid))
+
+
+def details_of(row: dict[str, Any]) -> list[dict[str, Any]]:
+    details: list[dict[str, Any]] = orjson.loads(row["detected_issues"]) if row["detected_issues"] else []
+    return details
+
+
+def issue_titles(tags: str | None) -> list[tuple[str, str]]:
+    """(type, title) of a row's issue_types, for badges."""
+    out = []
+    for t in untag(tags):
+        info = _info(t)
+        out.append((t, info.title if info else t))
+    return out
+
+
+def no_params_but(request: Request, *allowed: str) -> None:
+    for key in request.query_params:
+        if key not in allowed:
+            takes = f"takes only {', '.join(allowed)}" if allowed else "takes no parameters"
+            raise BadRequest(f"{key}: unknown parameter (this page {takes})")
+
+
+def viewed_room(request: Request, scope: Scope, raw_sid: str) -> dict[str, Any]:
+    """The room if it belongs to the account being viewed; a 404 otherwise, saying where it is when
+    the viewer can reach it from another of their accounts."""
+    sid = sid_param(raw_sid, "RM", "room")
+    room = get_room(services(request).store, scope, sid)
+    if room["account_sid"] != scope.account_sid:
+        raise NotFound(f"room {sid} belongs to account {room['account_sid']}: switch to that account to see it")
+    return room
+
+
+def _page_param(request: Request) -> int:
+    raw = request.query_params.get("_page", "0")
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > 100_000:
+        raise BadRequest(f"_page: must be a whole number from 0, got {raw!r}")
+    return int(raw)
+
+
+def _field_rows(room: dict[str, Any], api: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every room field of the rooms list's allow-list, in its order, typed for display; the values
+    are the API's, so the page and `/v1/Video/Rooms/{sid}` never disagree."""
+    rows = []
+    for f in ROOM_FIELDS:
+        key = "issue_types" if f.name == "issue_type" else f.name
+        value: Any = room[f.column] if f.type is FieldType.TIME else api[key]
+        link = None
+        if f.type in (FieldType.ENUM, FieldType.STRING) and f.name != "room_sid" and value not in (None, ""):
+            link = "/rooms?" + urlencode({f"{f.name}__eq": value})
+        rows.append({"name": f.name, "label": f.label, "type": f.type.value, "value": value, "link": link})
+    return rows
+
+
+@router.get("/rooms/{room_sid}", response_class=HTMLResponse)
+def room_page(room_sid: str, request: Request, scope: Scope = Depends(page_scope)) -> HTMLResponse:
+    no_params_but(request, "_page")
+    page = _page_param(request)
+    room = viewed_room(request, scope, room_sid)
+    sid = room["room_sid"]
+    rows = list_participants(services(request).store, room["account_sid"], sid, page, PARTICIPANTS_PER_PAGE)
+    participants = rows[:PARTICIPANTS_PER_PAGE]
+    identities = {p["participant_sid"]: p["participant_identity"] for p in participants}
+    issues = issue_rows(details_of(room), identities)
+    api = room_json(room, base_url(request))
+    return render(request, "room.html", {
+        "title": room["room_name"] or sid, "room": room, "api": api, "fields": _field_rows(room, api),
+        "issues": issues, "issue_types": issue_titles(room["issue_types"]),
+        "participants": [{**p, "issues": issue_titles(p["issue_types"])} for p in participants],
+        "page": page, "has_next": len(rows) > PARTICIPANTS_PER_PAGE, "per_page": PARTICIPANTS_PER_PAGE,
+    })

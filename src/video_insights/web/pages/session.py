@@ -114,6 +114,12 @@ def login_redirect(request: Request) -> RedirectResponse:
     return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
 
 
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    # Browsers ask for it whatever the page says; the console's icon is an SVG.
+    return RedirectResponse("/static/favicon.svg", status_code=301)
+
+
 @router.get("/login")
 def login_page(request: Request, next: str = "/") -> Response:
     return render(request, "login.html", {"next": _safe_next(next), "error": None, "username": ""})

@@ -1,0 +1,39 @@
+"""ClickHouse as the store: chDB (the engine in this process, `chdb:///path/dir`) or a ClickHouse
+server (`clickhouse://user:password@host:8123/database`)."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, unquote, urlparse
+
+from video_insights.errors import BadRequest
+from video_insights.settings import Settings
+from video_insights.store.clickhouse.engines import ChdbEngine, ServerEngine
+from video_insights.store.clickhouse.store import ClickHouseStore
+
+__all__ = ["ClickHouseStore", "open_chdb", "open_clickhouse"]
+
+
+def open_chdb(url: str, settings: Settings | None = None) -> ClickHouseStore:
+    path = url[len("chdb://"):]
+    if not path.startswith("/") or path == "/":
+        raise BadRequest(f"store URL {url!r}: give an absolute directory, e.g. chdb:///data/vi-chdb")
+    return ClickHouseStore(ChdbEngine(path), f"chdb://{path}", settings)
+
+
+def open_clickhouse(url: str, settings: Settings | None = None) -> ClickHouseStore:
+    parsed = urlparse(url)
+    if not parsed.hostname:
+        raise BadRequest(f"store URL {url!r}: give a host, e.g. clickhouse://user:password@host:8123/database")
+    try:
+        port = parsed.port or 8123
+    except ValueError:
+        raise BadRequest(f"store URL {url!r}: the port is not a number") from None
+    database = parsed.path.strip("/") or "default"
+    if "/" in database:
+        raise BadRequest(f"store URL {url!r}: the path names one database, e.g. /video_insights")
+    secure = parse_qs(parsed.query).get("secure", ["false"])[0].lower() in ("1", "true", "yes")
+    engine = ServerEngine(host=parsed.hostname, port=port, username=unquote(parsed.username or "default"),
+                          password=unquote(parsed.password or ""), database=database, secure=secure)
+    # The URL without its password: it is shown by `health` and in logs.
+    shown = f"clickhouse://{unquote(parsed.username or 'default')}@{parsed.hostname}:{port}/{database}"
+    return ClickHouseStore(engine, shown, settings)

@@ -1,0 +1,290 @@
+// Participant summary: the Send/Receive tabs and the quality graphs. Plain script, no build step.
+// The data is embedded in the page (#graph-data), so nothing is fetched. All graphs share one time
+// axis and one ECharts `connect` group: zooming any of them (or the bar above them) zooms them all.
+(function () {
+  "use strict";
+  const GROUP = "participant-quality";
+  const ZOOM_ID = "time-zoom"; // the same id in every chart, so a connected dataZoom action applies to each
+  const BAD = "#d61f1f";
+  const PALETTE = ["#0263e0", "#14b053", "#8c5bd8", "#f47c22", "#06033a", "#e01e84", "#209fa8"];
+  const GRID = { left: 56, right: 20, top: 34, bottom: 28 };
+
+  const dataEl = document.getElementById("graph-data");
+  if (!dataEl) return;
+  const data = JSON.parse(dataEl.textContent);
+  const dateTime = (window.VI && window.VI.dateTime) || new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
+  const timeOnly = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  // Seconds on the axis only when the whole range is short enough for them to matter.
+  const axisTime = data.range[1] - data.range[0] > 10 * 60 * 1000
+    ? new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" }) : timeOnly;
+
+  const charts = new Map(); // element → ECharts instance
+  let zoomBar = null;
+  let zoom = { start: 0, end: 100 };
+
+  function fixed(v, digits) {
+    return Number(v.toFixed(digits)).toLocaleString();
+  }
+
+  function bitrate(bps) {
+    if (bps == null) return "not measured";
+    return bps >= 1e6 ? fixed(bps / 1e6, 2) + " Mbps" : fixed(bps / 1e3, 0) + " kbps";
+  }
+
+  // What each Send graph shows: the metric's column, how its values read, its issue threshold.
+  const METRICS = {
+    bitrate: {
+      title: "Bitrate (kbps)", field: "bitrate_bps", axis: "kbps", scale: 1e-3, threshold: null,
+      text: bitrate,
+    },
+    loss: {
+      title: "Packet loss (%)", field: "packet_loss_pct", axis: "%", scale: 1,
+      threshold: data.thresholds.packet_loss_pct,
+      text: (v) => (v == null ? "not measured" : fixed(v, 2) + " %"),
+    },
+    rtt: {
+      title: "Round trip time (ms)", field: "rtt_ms", axis: "ms", scale: 1, threshold: data.thresholds.rtt_ms,
+      text: (v) => (v == null ? "not measured" : fixed(v, 0) + " ms"),
+    },
+  };
+
+  function points(series, field, scale) {
+    // [time, value]; a null value stays null so that the line breaks there (connectNulls is off).
+    // Symbols would clutter a long line, but a value with nothing measured on either side is no
+    // line at all: only those get a dot.
+    const v = series[field];
+    return series.t.map((t, i) => {
+      const value = [t, v[i] == null ? null : v[i] * scale];
+      const alone = v[i] != null && (i === 0 || v[i - 1] == null) && (i === v.length - 1 || v[i + 1] == null);
+      return alone ? { value, symbolSize: 5 } : value;
+    });
+  }
+
+  // A round step (1, 2, 2.5 or 5 × 10ⁿ) at or above v.
+  function niceStep(v) {
+    if (!(v > 0)) return 1;
+    const power = Math.pow(10, Math.floor(Math.log10(v)));
+    for (const m of [1, 2, 2.5, 5, 10]) if (m * power >= v) return m * power;
+    return 10 * power;
+  }
+
+  // Y axis that keeps the threshold in view even when every value is far below it, in round steps.
+  function axisWithThreshold(values, threshold) {
+    let top = threshold * 1.2;
+    for (const v of values) if (v != null && v > top) top = v;
+    const interval = niceStep(top / 4);
+    return { max: Math.ceil(top / interval) * interval, interval };
+  }
+
+  function thresholdLine(value, unit) {
+    // Labelled in the chart's corner rather than on the line, where the data would cover it.
+    return {
+      silent: true, symbol: "none", animation: false, label: { show: false },
+      lineStyle: { color: BAD, type: "dashed", width: 1.5 },
+      data: [{ yAxis: value, name: "issue threshold " + value + " " + unit }],
+    };
+  }
+
+  function lineSeries(name, pointsData, color, extra) {
+    return Object.assign({
+      type: "line", name, data: pointsData, connectNulls: false, showSymbol: true, symbol: "circle",
+      symbolSize: 0, lineStyle: { width: 1.6 }, itemStyle: { color }, emphasis: { disabled: true },
+    }, extra || {});
+  }
+
+  function baseOption(title, series, threshold, unit, values) {
+    const yAxis = {
+      type: "value", min: 0, splitNumber: 3, axisLabel: { color: "#606b85", hideOverlap: true },
+    };
+    const titles = [{ text: title, left: 0, top: 0, textStyle: { fontSize: 13, fontWeight: 600, color: "#121c2d" } }];
+    if (threshold != null) {
+      Object.assign(yAxis, axisWithThreshold(values, threshold));
+      titles.push({ text: "- - issue threshold " + threshold + " " + unit, right: GRID.right, top: 2,
+                    textStyle: { fontSize: 11, fontWeight: 400, color: BAD } });
+    }
+    return {
+      animation: false,
+      title: titles,
+      grid: GRID,
+      xAxis: {
+        type: "time", min: data.range[0], max: data.range[1],
+        axisLabel: { color: "#606b85", hideOverlap: true, formatter: (v) => axisTime.format(new Date(v)) },
+        splitNumber: 4,
+      },
+      yAxis,
+      tooltip: { trigger: "axis", confine: true, axisPointer: { type: "line" } },
+      dataZoom: [{ type: "inside", id: ZOOM_ID, xAxisIndex: 0, filterMode: "none", start: zoom.start, end: zoom.end }],
+      series,
+    };
+  }
+
+  function tooltip(describe) {
+    return (params) => {
+      const list = Array.isArray(params) ? params : [params];
+      if (!list.length) return "";
+      const head = "<strong>" + dateTime.format(new Date(list[0].value[0])) + "</strong>";
+      return head + list.map((p) => "<br>" + p.marker + " " + describe(p)).join("");
+    };
+  }
+
+  function sendOption(panel, metricName) {
+    const m = METRICS[metricName];
+    const s = panel.series;
+    const color = panel.kind === "audio" ? PALETTE[1] : PALETTE[0];
+    const extra = m.threshold != null ? { markLine: thresholdLine(m.threshold, m.axis) } : {};
+    const option = baseOption(m.title, [lineSeries(m.title, points(s, m.field, m.scale), color, extra)],
+                              m.threshold, m.axis, s[m.field]);
+    option.tooltip.formatter = tooltip((p) => {
+      let text = m.text(s[m.field][p.dataIndex]);
+      // For video, what the encoder produced at that moment explains a low bitrate.
+      if (metricName === "bitrate" && s.frame_height && s.frame_height[p.dataIndex] != null) {
+        text += " · " + s.frame_width[p.dataIndex] + "×" + s.frame_height[p.dataIndex];
+        if (s.frame_rate[p.dataIndex] != null) text += " @ " + fixed(s.frame_rate[p.dataIndex], 0) + " fps";
+        const why = s.quality_limitation_reason[p.dataIndex];
+        if (why && why !== "none") text += " (limited by " + why + ")";
+      }
+      return text;
+    });
+    return option;
+  }
+
+  function receiveOption() {
+    const series = data.receive.map((pc, i) =>
+      lineSeries(pc.id, points(pc.series, "bitrate_bps", 1e-3), PALETTE[i % PALETTE.length]));
+    const option = baseOption("Inbound bitrate (kbps)", series, null, "kbps", []);
+    option.legend = { type: "scroll", top: 0, right: 0, left: 160, textStyle: { fontSize: 11 } };
+    option.tooltip.formatter = tooltip((p) => {
+      const pc = data.receive[p.seriesIndex];
+      return '<span class="mono">' + pc.id.slice(0, 13) + "…</span> " + bitrate(pc.series.bitrate_bps[p.dataIndex]);
+    });
+    return option;
+  }
+
+  function zoomBarOption() {
+    // The slider's background is the participant's total sent bitrate: where the call was busy.
+    const total = new Map();
+    for (const panel of data.send) {
+      if (!panel.series) continue;
+      panel.series.t.forEach((t, i) => {
+        const v = panel.series.bitrate_bps[i];
+        if (v != null) total.set(t, (total.get(t) || 0) + v);
+      });
+    }
+    const shadow = [...total.entries()].sort((a, b) => a[0] - b[0]);
+    return {
+      animation: false,
+      grid: { left: GRID.left, right: GRID.right, top: 0, height: 1 },
+      xAxis: { type: "time", min: data.range[0], max: data.range[1], show: false },
+      yAxis: { type: "value", show: false },
+      series: [{ type: "line", data: shadow, showSymbol: false, lineStyle: { opacity: 0 }, silent: true }],
+      dataZoom: [{
+        type: "slider", id: ZOOM_ID, xAxisIndex: 0, filterMode: "none", left: GRID.left, right: GRID.right,
+        top: 4, height: 26, start: zoom.start, end: zoom.end, brushSelect: false,
+        labelFormatter: (v) => timeOnly.format(new Date(v)),
+      }],
+    };
+  }
+
+  function init(el, option) {
+    el.textContent = ""; // the loading placeholder
+    const chart = echarts.init(el, null, { renderer: "canvas" });
+    chart.setOption(option);
+    chart.group = GROUP;
+    charts.set(el, chart);
+    return chart;
+  }
+
+  // Charts in a hidden tab have no size: draw each the first time its tab is shown.
+  function drawVisible() {
+    for (const el of document.querySelectorAll(".qchart")) {
+      if (charts.has(el) || el.closest("[hidden]")) continue;
+      if (el.dataset.panel === "receive") {
+        init(el, receiveOption());
+      } else {
+        const panel = data.send[Number(el.dataset.trackIndex)];
+        init(el, sendOption(panel, el.dataset.metric));
+      }
+    }
+    echarts.connect(GROUP);
+  }
+
+  function onZoom() {
+    const dz = zoomBar.getOption().dataZoom[0];
+    zoom = { start: dz.start, end: dz.end };
+    document.getElementById("reset-zoom").hidden = zoom.start <= 0 && zoom.end >= 100;
+  }
+
+  // Tabs: WAI-ARIA tabs pattern (arrow keys, Home/End), the chosen tab kept in the URL.
+  function setupTabs() {
+    const list = document.getElementById("quality-tabs");
+    if (!list) return;
+    const tabs = [...list.querySelectorAll("[role=tab]")];
+
+    function select(tab, focus) {
+      for (const t of tabs) {
+        const on = t === tab;
+        t.setAttribute("aria-selected", on ? "true" : "false");
+        t.tabIndex = on ? 0 : -1;
+        document.getElementById(t.getAttribute("aria-controls")).hidden = !on;
+      }
+      if (focus) tab.focus();
+      const url = new URL(window.location.href);
+      if (tab.dataset.tab === "send") url.searchParams.delete("tab");
+      else url.searchParams.set("tab", tab.dataset.tab);
+      history.replaceState(null, "", url);
+      drawVisible();
+    }
+
+    list.addEventListener("click", (e) => {
+      const tab = e.target.closest("[role=tab]");
+      if (!tab) return;
+      e.preventDefault();
+      select(tab, false);
+    });
+    list.addEventListener("keydown", (e) => {
+      const at = tabs.indexOf(document.activeElement);
+      if (at < 0) return;
+      const next = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: tabs.length - 1 }[e.key];
+      if (next === undefined) return;
+      e.preventDefault();
+      select(tabs[(next + tabs.length) % tabs.length], true);
+    });
+    // A link to a track (#track-MT…) from the issues table opens the Send tab at that track.
+    function followHash() {
+      const target = window.location.hash && document.getElementById(window.location.hash.slice(1));
+      const panel = target && target.closest("[role=tabpanel]");
+      if (panel && panel.hidden) {
+        select(document.getElementById(panel.getAttribute("aria-labelledby")), false);
+        target.scrollIntoView();
+      }
+    }
+    window.addEventListener("hashchange", followHash);
+    followHash();
+  }
+
+  function start() {
+    if (!window.echarts) {
+      for (const el of document.querySelectorAll(".qchart .loading")) el.textContent = "The charting library did not load.";
+      return;
+    }
+    const bar = document.getElementById("zoom-bar");
+    zoomBar = init(bar, zoomBarOption());
+    zoomBar.on("datazoom", onZoom);
+    document.getElementById("reset-zoom").addEventListener("click", () => {
+      zoomBar.dispatchAction({ type: "dataZoom", dataZoomId: ZOOM_ID, start: 0, end: 100 });
+    });
+    setupTabs();
+    drawVisible();
+    let pending = false;
+    new ResizeObserver(() => {
+      if (pending) return;
+      pending = true;
+      requestAnimationFrame(() => {
+        pending = false;
+        for (const [el, chart] of charts) if (!el.closest("[hidden]")) chart.resize();
+      });
+    }).observe(document.getElementById("quality"));
+  }
+
+  document.addEventListener("DOMContentLoaded", start);
+})();

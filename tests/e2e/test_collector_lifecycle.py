@@ -1,0 +1,141 @@
+"""The collector around the call: the service down and back, page unload, the ES module import."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from conftest import make_account
+from e2e.conftest import e2e_settings
+from e2e.relay import UdpRelay
+from support import free_port, serving
+from video_insights import __version__
+from video_insights.app import create_app
+from video_insights.ingest.auth import mint_token
+from video_insights.model.ids import room_sid_for_name
+from video_insights.store.duckdb_store import DuckDBStore
+
+CONNECT = """async ({url, token, room, identity, relay}) => {
+    window.session = VideoInsights.connect({url, token, roomName: room, identity, roomType: "group"});
+    await startCall({relay, width: 320, height: 240});
+}"""
+
+
+def wait_for(page: Any, condition: str, seconds: float) -> None:
+    page.wait_for_function(condition, timeout=seconds * 1000, polling=100)
+
+
+def test_service_down_and_back(call_browser: Any, page_server: Callable[[str, str], str], tmp_path: Path) -> None:
+    """Down when the call starts, up, down again mid-call, back: the app never notices; what was
+    queued arrives, and the reconnected collector is still the same participant."""
+    path = tmp_path / "vi.duckdb"
+    store = DuckDBStore(path)
+    store.migrate()
+    creds = make_account(store)
+    settings = e2e_settings(path)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    page = call_browser.new_context().new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(page_server("/outage.html", _page('<script src="/collector.js"></script>')))
+    token = mint_token(creds.account_sid, creds.key_sid, creds.key_secret, "outage")
+    with UdpRelay() as relay:
+        page.evaluate(CONNECT, {"url": url, "token": token, "room": "outage", "identity": "outage",
+                                "relay": list(relay.ports)})
+        time.sleep(3)
+        assert page.evaluate("session.connected") is False
+        with serving(create_app(settings, store=store), port):
+            wait_for(page, "session.connected", 20)
+        wait_for(page, "!session.connected", 10)
+        down_ms = int(time.time() * 1000)
+        wait_for(page, "session.queued > 0", 15)  # a stats report while nobody listens
+        time.sleep(1)
+        assert page.evaluate("call.pc1.connectionState") == "connected", "the call suffered"
+        app = create_app(settings, store=store)
+        with serving(app, port):
+            up_ms = int(time.time() * 1000)
+            wait_for(page, "session.connected && session.queued === 0", 40)
+            result = page.evaluate("""async () => { await session.close(); endCall();
+                return {room: session.roomSid, participant: session.participantSid}; }""")
+            app.state.services.pipeline.settle()
+            with httpx.Client(base_url=url, auth=creds.basic, timeout=30) as client:
+                listed = client.get(f"/v1/Video/Rooms/{result['room']}/Participants").json()["participants"]
+                m = client.get(f"/v1/Video/Rooms/{result['room']}/Participants/{result['participant']}/Metrics")
+    page.context.close()
+    store.close()
+    assert errors == []
+    assert [p["participant_sid"] for p in listed] == [result["participant"]], "a reconnect made a new participant"
+    assert listed[0]["status"] == "completed"
+    times = [_ms(p["time"]) for t in m.json()["send"] for p in t["points"]]
+    assert any(down_ms - 10_000 <= t < up_ms for t in times), "the report queued while down never arrived"
+
+
+def test_unload_sends_disconnected_and_module_import(call_browser: Any, page_server: Callable[[str, str], str],
+                                                    service: Any, account: Any) -> None:
+    """The collector imported as an ES module; leaving the page beacons room/disconnected and the
+    last report. A room name maps to the account's stable SID for it."""
+    module = f"{service.url}/static/collector-{__version__}.mjs"
+    page = call_browser.new_context().new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(page_server("/module.html", _page(
+        f'<script type="module">import VideoInsights from "{module}"; window.VideoInsights = VideoInsights;'
+        f' window.imported = true;</script>')))
+    wait_for(page, "window.imported === true", 10)
+    assert page.evaluate("VideoInsights.version") == __version__
+    token = mint_token(account.account_sid, account.key_sid, account.key_secret, "leaver")
+    with UdpRelay() as relay:
+        page.evaluate(CONNECT, {"url": service.url, "token": token, "room": "unload", "identity": "leaver",
+                                "relay": list(relay.ports)})
+        wait_for(page, "session.connected", 10)
+        time.sleep(2)
+        ids = page.evaluate("({room: session.roomSid, participant: session.participantSid})")
+        page.goto("about:blank")  # pagehide: the collector beacons what it has
+    assert ids["room"] == room_sid_for_name(account.account_sid, "unload")
+    client = service.client(account)
+    deadline = time.time() + 20
+    while True:
+        service.flush()
+        p = client.get(f"/v1/Video/Rooms/{ids['room']}/Participants/{ids['participant']}").json()
+        if p.get("status") == "completed" or time.time() > deadline:
+            break
+        time.sleep(0.3)
+    page.context.close()
+    assert errors == []
+    assert p["status"] == "completed" and p["end_reason"] == "participant_disconnected", p
+    assert p["sdk"] == {"name": "video-insights-collector", "version": __version__}
+    assert p["publisher_info"]["userAgentData"]["platform"] == "Linux"
+    m = client.get(f"/v1/Video/Rooms/{ids['room']}/Participants/{ids['participant']}/Metrics").json()
+    assert {t["kind"] for t in m["send"]} == {"audio", "video"}, "the last report did not come with the beacon"
+
+
+def _page(collector: str) -> str:
+    return f'<!doctype html><title>collector</title>{collector}<script src="/call.js"></script>'
+
+
+def _ms(iso: str) -> int:
+    return int(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def test_wrong_options_never_throw(call_browser: Any, page_server: Callable[[str, str], str]) -> None:
+    page = call_browser.new_context().new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(page_server("/wrong.html", _page('<script src="/collector.js"></script>')))
+    got = page.evaluate("""async () => {
+        const s = VideoInsights.connect({token: "t"});
+        s.addPeerConnection(null); s.setTrackSid("x", "MT1");
+        await s.close();
+        const pc = new RTCPeerConnection();  // the wrapped constructor still builds the real thing
+        return {error: s.lastError, real: pc instanceof RTCPeerConnection && typeof pc.createOffer === "function"};
+    }""")
+    page.context.close()
+    assert errors == []
+    assert "url is required" in got["error"]
+    assert got["real"] is True
