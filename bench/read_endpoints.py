@@ -52,7 +52,7 @@ def prepare(path: Path, days: int, rooms_per_day: int, reuse: bool, mix: str) ->
     return info
 
 
-def _longest_participant(client: httpx.Client, **params: str) -> tuple[str, str] | None:
+def longest_participant(client: httpx.Client, **params: str) -> tuple[str, str] | None:
     """(room, participant): the longest-staying participant of the first room the list gives."""
     rooms = client.get("/v1/Video/Rooms", params={"_range": "7d", "PageSize": 1, **params}).json()["rooms"]
     if not rooms:
@@ -63,8 +63,8 @@ def _longest_participant(client: httpx.Client, **params: str) -> tuple[str, str]
 
 
 def endpoints(client: httpx.Client) -> dict[str, str]:
-    busiest = _longest_participant(client, _sort_desc="unique_participants")
-    week = _longest_participant(client, _sort_desc="duration_sec")
+    busiest = longest_participant(client, _sort_desc="unique_participants")
+    week = longest_participant(client, _sort_desc="duration_sec")
     assert busiest is not None and week is not None, "the store holds no rooms"
     room, longest = busiest
     base = f"/v1/Video/Rooms/{room}"
@@ -86,7 +86,7 @@ def endpoints(client: httpx.Client) -> dict[str, str]:
         "participant metrics": f"{base}/Participants/{longest}/Metrics",
         "participant metrics, longest call of the week": f"/v1/Video/Rooms/{week[0]}/Participants/{week[1]}/Metrics",
     }
-    live = _longest_participant(client, room_status__eq="in_progress", _sort_desc="duration_sec")
+    live = longest_participant(client, room_status__eq="in_progress", _sort_desc="duration_sec")
     if live is not None:  # the week's last rooms, still going when the data was generated
         out["participant metrics, in progress (from samples)"] = (f"/v1/Video/Rooms/{live[0]}/Participants/"
                                                                   f"{live[1]}/Metrics")

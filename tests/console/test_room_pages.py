@@ -18,11 +18,6 @@ from video_insights.web.pages.participant import columns, graph_data
 
 # ECharts instances behind the page's graph elements, read from the page.
 CHART_OPTION = "el => echarts.getInstanceByDom(el).getOption()"
-# Milliseconds from navigation to the first paint with content (the buffered entry, once there is one).
-FIRST_CONTENTFUL_PAINT = """() => new Promise(resolve => new PerformanceObserver(list => {
-  const fcp = list.getEntries().find(e => e.name === "first-contentful-paint");
-  if (fcp) resolve(fcp.startTime);
-}).observe({type: "paint", buffered: true}))"""
 
 
 def api(console: Any, creds: Any) -> httpx.Client:
@@ -276,7 +271,7 @@ def test_bad_urls_show_an_error_page(signed_in: Any, console: Any, screenshot_di
         page.screenshot(path=str(screenshot_dir / "room-bad-sid.png"), full_page=True)
 
 
-def test_narrow_screen_and_time_to_first_render(signed_in: Any, console: Any, screenshot_dir: Any) -> None:
+def test_narrow_screen(signed_in: Any, console: Any, screenshot_dir: Any) -> None:
     room = room_with_issues(console)
     target = next(p for p in participants_of(console, room["room_sid"]) if "packet_loss" in p["issue_types"])
     page = signed_in(viewport={"width": 400, "height": 860})
@@ -284,8 +279,6 @@ def test_narrow_screen_and_time_to_first_render(signed_in: Any, console: Any, sc
              "participant": f"/rooms/{room['room_sid']}/participants/{target['participant_sid']}"}
     for name, path in pages.items():
         page.goto(console.url + path)
-        paint = page.evaluate(FIRST_CONTENTFUL_PAINT)
-        assert paint < 1000, f"{name}: first render after {paint:.0f} ms"
         # Nothing but the tables' own scrolling boxes is wider than the screen.
         assert page.evaluate("document.documentElement.scrollWidth") <= 400
         if name == "participant":

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from video_insights.store.schema import TABLES, Column, Table
+from video_insights.store.schema import PARTICIPANT_METRICS, TABLES, Column, Table
 
 
 @dataclass(frozen=True)
@@ -33,5 +33,6 @@ class Migration:
 
 
 MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "initial schema", tuple(CreateTable(t) for t in TABLES)),
+    Migration(1, "initial schema", tuple(CreateTable(t) for t in TABLES if t is not PARTICIPANT_METRICS)),
+    Migration(2, "stored metrics documents of completed participants", (CreateTable(PARTICIPANT_METRICS),)),
 )
