@@ -39,8 +39,18 @@ def operation(fn: Operation) -> Operation:
 
 
 @operation
-def migrate(ctx: OpContext) -> dict[str, Any]:
-    return {"store": ctx.store.url, "applied": ctx.store.migrate()}
+def migrate(ctx: OpContext, cluster: str | None = None) -> dict[str, Any]:
+    """`cluster`: apply the schema as Replicated tables behind Distributed ones on this ClickHouse
+    cluster (store.clickhouse.cluster) instead of as the store's own tables."""
+    if cluster is None:
+        return {"store": ctx.store.url, "applied": ctx.store.migrate()}
+    from video_insights.store.clickhouse import ClickHouseStore
+    from video_insights.store.clickhouse.cluster import cluster_for, migrate_cluster
+
+    target = cluster_for(ctx.store.url, cluster)
+    if not isinstance(ctx.store, ClickHouseStore):
+        raise BadRequest(f"--cluster {cluster}: needs a ClickHouse server store")
+    return {"store": ctx.store.url, "cluster": target.name, "applied": migrate_cluster(ctx.store, target)}
 
 
 @operation

@@ -1,4 +1,5 @@
-"""Docs generated from code: the settings, the filterable fields and the issue catalog.
+"""Docs generated from code: the settings, the filterable fields, the issue catalog and the ClickHouse
+cluster DDL.
 
 `python -m video_insights.docs_gen` rewrites the generated blocks in docs/; a test checks they are
 current.
@@ -14,8 +15,10 @@ from pathlib import Path
 from video_insights.model.issues import catalog_doc
 from video_insights.query.fields import fields_doc
 from video_insights.settings import settings_doc
+from video_insights.store.clickhouse.ddl import cluster_doc
 
-BLOCKS: dict[str, Callable[[], str]] = {"settings": settings_doc, "room-fields": fields_doc, "issues": catalog_doc}
+BLOCKS: dict[str, Callable[[], str]] = {"settings": settings_doc, "room-fields": fields_doc, "issues": catalog_doc,
+                                        "cluster-ddl": cluster_doc}
 _BLOCK = re.compile(r"(<!-- generated:(?P<name>[a-z-]+) -->\n)(?P<body>.*?)(<!-- /generated -->)", re.S)
 
 

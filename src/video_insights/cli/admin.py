@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
+from urllib.parse import urlparse
 
 import click
 
@@ -14,11 +15,30 @@ from video_insights.ingest.auth import mint_token
 
 
 @main.command()
+@click.option("--cluster", default=None, metavar="NAME",
+              help="A ClickHouse cluster (clickhouse:// stores): Replicated tables ON CLUSTER NAME behind "
+                   "Distributed tables sharded by account.")
+@click.option("--print", "print_only", is_flag=True,
+              help="Print the DDL (ClickHouse stores) instead of running it; connects to nothing.")
 @store_option
 @fails_cleanly
-def migrate(store: str | None) -> None:
+def migrate(cluster: str | None, print_only: bool, store: str | None) -> None:
     """Create or upgrade the schema of the configured store."""
-    emit(remote.run(settings_for(store), "migrate"))
+    settings = settings_for(store)
+    scheme = urlparse(settings.store).scheme
+    if cluster is not None and scheme != "clickhouse":
+        raise click.UsageError(f"--cluster needs a ClickHouse server store (clickhouse://…), not {scheme}://")
+    if print_only:
+        if scheme not in ("chdb", "clickhouse"):
+            raise click.UsageError(f"--print shows ClickHouse DDL (chdb:// or clickhouse:// stores), not {scheme}://")
+        from video_insights.store.clickhouse import ddl
+        from video_insights.store.clickhouse.cluster import cluster_for
+
+        statements = (ddl.cluster_schema_ddl(settings, cluster_for(settings.store, cluster)) if cluster is not None
+                      else ddl.schema_ddl(settings))
+        click.echo("".join(f"{s};\n" for s in statements), nl=False)
+        return
+    emit(remote.run(settings, "migrate", **({"cluster": cluster} if cluster is not None else {})))
 
 
 @main.group("accounts")

@@ -1,8 +1,13 @@
 """Run an admin operation on the store, or through the `serve` process that holds it.
 
-DuckDB lets one process open a file. A running `serve` writes a control file beside the store (its
-URL and a one-time secret, readable by the owner only); a command that finds the store locked reads it
-and asks the server to run the same operation. A user never has to stop the service to add an account.
+DuckDB lets one process open a file, and chDB one process a directory. A running `serve` writes a
+control file beside the store (its URL and a one-time secret, readable by the owner only); a command
+that finds the store held reads it and asks the server to run the same operation. A user never has to
+stop the service to add an account. A ClickHouse server takes many clients: no control file, no route.
+
+The two engines are asked differently. DuckDB is tried first and refuses cleanly when held. chDB is
+not tried while a live server's control file is there: its refusal writes ClickHouse's own messages
+to stderr from below Python, and the command's contract is one line there.
 """
 
 from __future__ import annotations
@@ -24,9 +29,11 @@ from video_insights.store.duckdb_store import StoreLocked
 
 
 def control_path(store_url: str) -> Path | None:
-    if not store_url.startswith("duckdb:///"):
-        return None
-    return Path(store_url[len("duckdb:///"):] + ".server.json")
+    """`<file>.server.json` beside a DuckDB file, `<dir>.server.json` beside a chDB directory."""
+    for prefix in ("duckdb:///", "chdb://"):
+        if store_url.startswith(prefix):
+            return Path(store_url[len(prefix):].rstrip("/") + ".server.json")
+    return None
 
 
 def write_control(store_url: str, url: str) -> tuple[Path, str] | None:
@@ -42,6 +49,10 @@ def write_control(store_url: str, url: str) -> tuple[Path, str] | None:
 
 
 def run(settings: Settings, op: str, **kwargs: Any) -> Any:
+    if settings.store.startswith("chdb://"):
+        server = _live_server(settings.store)
+        if server is not None:
+            return _post(server, op, kwargs, f"the chDB store {settings.store} is held by serve (pid {server['pid']})")
     try:
         store = open_store(settings.store, memory_limit=settings.duckdb_memory_limit, settings=settings)
     except StoreLocked as locked:
@@ -54,20 +65,35 @@ def run(settings: Settings, op: str, **kwargs: Any) -> Any:
         store.close()
 
 
+def _live_server(store_url: str) -> dict[str, Any] | None:
+    """The control file's content if the process that wrote it still runs; None if there is none."""
+    path = control_path(store_url)
+    if path is None or not path.exists():
+        return None
+    try:
+        info: dict[str, Any] = orjson.loads(path.read_bytes())
+        os.kill(int(info["pid"]), 0)
+    except (OSError, ValueError, KeyError, TypeError, orjson.JSONDecodeError):
+        return None
+    return info
+
+
 def _through_server(settings: Settings, locked: StoreLocked, op: str, kwargs: dict[str, Any]) -> Any:
     path = control_path(settings.store)
     if path is None or not path.exists():
         raise locked
-    info = orjson.loads(path.read_bytes())
-    try:
-        os.kill(int(info["pid"]), 0)
-    except (OSError, ValueError, KeyError):
-        raise StoreUnavailable(f"{locked.message}; its control file {path} is stale") from None
+    info = _live_server(settings.store)
+    if info is None:
+        raise StoreUnavailable(f"{locked.message}; its control file {path} is stale")
+    return _post(info, op, kwargs, locked.message)
+
+
+def _post(info: dict[str, Any], op: str, kwargs: dict[str, Any], why: str) -> Any:
     try:
         r = httpx.post(f"{info['url']}/_admin/ops/{op}", json=kwargs, timeout=None,
                        headers={"Authorization": f"Bearer {info['token']}"})
-    except httpx.HTTPError as e:
-        raise StoreUnavailable(f"{locked.message}, and its server at {info['url']} did not answer ({e})") from None
+    except (httpx.HTTPError, KeyError) as e:
+        raise StoreUnavailable(f"{why}, and its server did not answer ({e})") from None
     body = r.json() if r.headers.get("content-type", "").startswith("application/json") else {}
     if r.status_code == 200:
         return body["result"]

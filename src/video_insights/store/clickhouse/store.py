@@ -41,6 +41,7 @@ class ClickHouseStore:
         self.url = url
         self.settings = settings or Settings.from_env({})
         self._write_lock = threading.Lock()
+        self._clustered: dict[str, tuple[str, str]] = {}  # table -> (cluster, local table), see _sync_ttl
 
     # -- reading ---------------------------------------------------------------------------------
     def fetch(self, query: exp.Expr | str | Bound) -> tuple[list[str], list[Row]]:
@@ -66,8 +67,7 @@ class ClickHouseStore:
         """Apply what is missing; every statement is idempotent (IF NOT EXISTS), so a migration cut
         short by a crash is completed by the next run."""
         with self._write_lock:
-            self.engine.command("CREATE TABLE IF NOT EXISTS schema_migrations (version Int64, name String, "
-                                "applied_ms Int64) ENGINE = ReplacingMergeTree ORDER BY version")
+            self.engine.command(ddl.migrations_table())
             _, rows = self.fetch("SELECT version FROM schema_migrations")
             done = {int(r[0]) for r in rows}
             applied = []
@@ -91,6 +91,10 @@ class ClickHouseStore:
         _, rows = self.fetch("SELECT name, engine_full FROM system.tables WHERE database = currentDatabase()")
         engines = {str(n): str(e) for n, e in rows}
         for table in TABLES:
+            over = ddl.distributed_over(engines.get(table.name, ""))
+            if over is not None:  # a cluster's table: its local tables carry the TTL (migrate --cluster)
+                self._clustered[table.name] = over
+                continue
             rule = ddl.ttl(table, self.settings)
             if rule and table.name in engines and f"TTL {rule}" not in engines[table.name]:
                 self.engine.command(f"ALTER TABLE {table.name} MODIFY TTL {rule} "
@@ -101,7 +105,7 @@ class ClickHouseStore:
         if not batch:
             return
         # Everything is checked and converted before the first statement (see the module's note).
-        deletes = [f"DELETE FROM {TABLES_BY_NAME[t].name} WHERE {render(where, DIALECT)}"
+        deletes = [f"DELETE FROM {self._delete_from(t)} WHERE {render(where, DIALECT)}"
                    for t, where in batch.deletes]
         replaces = []
         for name, rows in batch.replaces.items():
@@ -124,7 +128,8 @@ class ClickHouseStore:
         if not rows:
             return
         if not ddl.versioned(table):  # append-only tables have no versions: out with the old rows first
-            self.engine.command(f"DELETE FROM {table.name} WHERE {render(_key_match(table, rows), DIALECT)}")
+            where = render(_key_match(table, rows), DIALECT)
+            self.engine.command(f"DELETE FROM {self._delete_from(table.name)} WHERE {where}")
             self.engine.insert_arrow(table.name, data)
             return
         self.engine.insert_arrow(table.name, data)
@@ -159,7 +164,11 @@ class ClickHouseStore:
             stale.append(exp.and_(*(_equals(c, v) for c, v in zip((*table.key, *moving), (*key, *old_sort),
                                                                      strict=True))))
         if stale:
-            self.engine.command(f"DELETE FROM {table.name} WHERE {render(exp.or_(*stale), DIALECT)}")
+            where = render(exp.or_(*stale), DIALECT)
+            self.engine.command(f"DELETE FROM {self._delete_from(table.name)} WHERE {where}")
+
+    def _delete_from(self, table: str) -> str:
+        return ddl.delete_from(TABLES_BY_NAME[table].name, self._clustered.get(table))
 
     def close(self) -> None:
         self.engine.close()
