@@ -241,6 +241,14 @@ def test_call_sequence_gives_room_and_participant_summaries(live_server: LiveSer
     assert spans == [("track-added", 6, "audio", "mic"), ("track-added", 7, "video", "camera"),
                      ("track-added", 11, "audio", "microphone"), ("track-added", 12, "video", "screen_share"),
                      ("track-removed", 100, "video", "screen_share"), ("track-removed", 200, "audio", "microphone")]
+    # …and in the tracks table the console reads, though no telemetry measured them.
+    rows = live_server.store.fetch(
+        "SELECT name, kind, published_ms, unpublished_ms, bytes_sent FROM tracks WHERE account_sid = "
+        f"'{key.creds.account_sid}' ORDER BY published_ms")[1]
+    assert [(n, k, pub // 1000 - T0, None if unpub is None else unpub // 1000 - T0, b)
+            for n, k, pub, unpub, b in rows] == [
+        ("mic", "audio", 6, None, None), ("camera", "video", 7, None, None), ("microphone", "audio", 11, 200, None),
+        ("screen_share", "video", 12, 100, None)]
 
 
 def test_shuffled_and_duplicated_delivery_gives_the_same_summaries(live_server: LiveServer) -> None:

@@ -85,3 +85,14 @@ def participant_rows(batch: WriteBatch, p: ParticipantSummary, stats: Sequence[T
             ql_cpu_share=t.ql_cpu_s / t.seconds if t.seconds else None,
             ql_bandwidth_share=t.ql_bandwidth_s / t.seconds if t.seconds else None, updated_ms=now_ms,
             participant_key=sid_key(p.participant_sid)))
+    # Tracks only a webhook told of (a LiveKit or Twilio room without telemetry) are tracks too: their
+    # names and spans show, with no quality measured.
+    measured = {t.track_sid for t in stats if t.direction == "send"}
+    for info in p.tracks:
+        if info.track_sid in measured:
+            continue
+        batch.replace("tracks", make_row(
+            "tracks", account_sid=p.account_sid, room_sid=p.room_sid, participant_sid=p.participant_sid,
+            track_sid=info.track_sid, kind=info.kind, name=info.name, first_ms=info.published_ms,
+            last_ms=info.unpublished_ms, published_ms=info.published_ms, unpublished_ms=info.unpublished_ms,
+            updated_ms=now_ms, participant_key=sid_key(p.participant_sid)))
