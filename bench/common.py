@@ -82,3 +82,40 @@ def median_ms(fn: Callable[[], Any], repeat: int = 15, warmup: int = 2) -> float
         fn()
         times.append((time.perf_counter() - t) * 1000)
     return statistics.median(times)
+
+
+def time_endpoints(client: httpx.Client, urls: dict[str, str], repeat: int) -> dict[str, float]:
+    """Median ms of each GET (after warm-up); a failing request stops the run."""
+    timings = {}
+    for name, url in urls.items():
+        def call(u: str = url) -> None:
+            client.get(u).raise_for_status()
+        timings[name] = round(median_ms(call, repeat=repeat), 1)
+    return timings
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def process_tree_rss_mb(pid: int) -> float:
+    """Memory of a process and its children now (PostgreSQL's server processes): private memory of
+    each, plus the largest shared (shared_buffers) once."""
+    children = [pid]
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+        except OSError:
+            continue
+        if int(fields.get("PPid", "0").strip()) == pid:
+            children.append(int(status.parent.name))
+    private = shared = 0
+    for p in children:
+        try:
+            fields = dict(line.split(":", 1) for line in Path(f"/proc/{p}/status").read_text().splitlines()
+                          if ":" in line)
+        except OSError:
+            continue
+        private += int(fields.get("RssAnon", "0 kB").split()[0])
+        shared = max(shared, int(fields.get("RssShmem", "0 kB").split()[0]))
+    return (private + shared) / 1024

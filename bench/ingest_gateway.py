@@ -97,6 +97,30 @@ def samples_stored(base: str, creds: dict[str, str]) -> int:
     return int(health["pipeline"]["samples"])
 
 
+def measure(store: str, connections: int, seconds: float, rate: float,
+            env: dict[str, str] | None = None) -> dict[str, object]:
+    """Sustained ingest into an empty store (any store URL), by one `serve` process."""
+    account = cli(store, "accounts", "create")
+    key = cli(store, "keys", "create", "--account", account["account_sid"])
+    token = mint_token(account["account_sid"], key["sid"], key["secret"], "bench", ttl=86_400)
+    server = Server(store, env)
+    try:
+        sent, started = asyncio.run(drive(server.url, token, connections, seconds, rate))
+        sending = time.time() - started
+        while samples_stored(server.url, account) < sent * ENTRIES_PER_EVENT:
+            if time.time() - started > seconds * 10 + 60:
+                break
+            time.sleep(0.2)
+        total = time.time() - started
+        stored = samples_stored(server.url, account) // ENTRIES_PER_EVENT
+        return {"connections": connections, "offered_per_s": rate, "events_sent": sent, "events_stored": stored,
+                "send_seconds": round(sending, 1), "drain_seconds": round(total - sending, 1),
+                "events_per_s_sent": round(sent / sending), "events_per_s_stored": round(stored / total),
+                "server_peak_rss_mb": round(server.rss_mb())}
+    finally:
+        server.stop()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=float, default=20)
@@ -104,28 +128,8 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=10_000, help="offered stats-reports per second in all")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        store = f"duckdb:///{tmp}/bench.duckdb"
-        account = cli(store, "accounts", "create")
-        key = cli(store, "keys", "create", "--account", account["account_sid"])
-        token = mint_token(account["account_sid"], key["sid"], key["secret"], "bench", ttl=86_400)
-        server = Server(store)
-        try:
-            sent, started = asyncio.run(drive(server.url, token, args.connections, args.seconds, args.rate))
-            sending = time.time() - started
-            while samples_stored(server.url, account) < sent * ENTRIES_PER_EVENT:
-                if time.time() - started > args.seconds * 10 + 60:
-                    break
-                time.sleep(0.2)
-            total = time.time() - started
-            stored = samples_stored(server.url, account) // ENTRIES_PER_EVENT
-            result = {"connections": args.connections, "offered_per_s": args.rate, "events_sent": sent,
-                      "events_stored": stored,
-                      "send_seconds": round(sending, 1), "drain_seconds": round(total - sending, 1),
-                      "events_per_s_sent": round(sent / sending), "events_per_s_stored": round(stored / total),
-                      "server_peak_rss_mb": round(server.rss_mb()), "machine": machine()}
-        finally:
-            server.stop()
-    print(json.dumps(result, indent=2))
+        result = measure(f"duckdb:///{tmp}/bench.duckdb", args.connections, args.seconds, args.rate)
+    print(json.dumps({**result, "machine": machine()}, indent=2))
 
 
 if __name__ == "__main__":

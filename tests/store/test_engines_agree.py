@@ -1,7 +1,8 @@
-"""DuckDB and chDB give the same answers: the same demo data written to both, then every read the API
-makes (summaries, filtered room lists, dashboard graphs, the window queries over samples, metrics
-documents, retention counts) compared. Floats are compared to 9 significant digits: ClickHouse adds
-partial sums from parallel threads in no fixed order."""
+"""DuckDB and each other engine (chDB, PostgreSQL) give the same answers: the same demo data written to
+both, then every read the API makes (summaries, filtered room lists, dashboard graphs, the window
+queries over samples, metrics documents, retention counts) compared. Floats are compared to 9
+significant digits: ClickHouse adds partial sums from parallel threads in no fixed order, and
+PostgreSQL computes some of them in NUMERIC."""
 
 from __future__ import annotations
 
@@ -38,11 +39,11 @@ ACCOUNT_NAME = "agree"
 @dataclass
 class Pair:
     duck: Store
-    ch: Store
+    other: Store
     account: str
 
     def both(self, read: Any) -> tuple[Any, Any]:
-        return norm(read(self.duck)), norm(read(self.ch))
+        return norm(read(self.duck)), norm(read(self.other))
 
 
 def norm(v: Any) -> Any:
@@ -65,11 +66,15 @@ def _fill(store: Store) -> str:
     return account
 
 
-@pytest.fixture(scope="module")
-def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+@pytest.fixture(scope="module", params=["chdb", "postgresql"])
+def pair(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
     base: Path = tmp_path_factory.mktemp("agree")
+    if request.param == "postgresql":  # a server of its own (tests/store/conftest.py)
+        other_url = request.getfixturevalue("postgres_cluster").database("agree")
+    else:
+        other_url = f"chdb:///{base}/a-chdb"
     duck = open_store(f"duckdb:///{base}/a.duckdb")
-    ch = open_store(f"chdb:///{base}/a-chdb")
+    ch = open_store(other_url)
     try:
         # Account SIDs are random: the second store gets the first one's, so that all SIDs match.
         account = _fill(duck)

@@ -4,7 +4,7 @@ printed for each engine's dialect by the store that runs them.
 Templates are written in one canonical dialect (DuckDB's) with `:name` placeholders, and may use only
 functions that sqlglot prints correctly for every engine we support (tests run them on each engine).
 Where sqlglot's printing alone would change a query's meaning on an engine, `portable` rewrites the
-tree for it first (see `_for_clickhouse`).
+tree for it first (see `_for_clickhouse`, `_for_postgres`).
 """
 
 from __future__ import annotations
@@ -141,7 +141,24 @@ def _for_clickhouse(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-_REWRITES = {"clickhouse": _for_clickhouse}
+def _for_postgres(tree: exp.Expr) -> exp.Expr:
+    """DuckDB's meaning on PostgreSQL where the printed SQL would differ.
+
+    - A subquery in FROM needs an alias before PostgreSQL 16; DuckDB's are optional. Unnamed ones get
+      one (sqlglot already prints DuckDB's float `/`, `//`, and NULL ordering in PostgreSQL's terms).
+    - LIKE without ESCAPE: a backslash escapes the next character in PostgreSQL patterns and is a plain
+      character in DuckDB's; `ESCAPE ''` turns PostgreSQL's escaping off.
+    """
+    for n, sub in enumerate(list(tree.find_all(exp.Subquery))):
+        if not sub.alias and isinstance(sub.parent, (exp.From, exp.Join)):
+            sub.set("alias", exp.TableAlias(this=exp.to_identifier(f"_sub{n}")))
+    for like in list(tree.find_all(exp.Like, exp.ILike)):
+        if not isinstance(like.parent, exp.Escape):
+            like.replace(exp.Escape(this=like.copy(), expression=exp.Literal.string("")))
+    return tree
+
+
+_REWRITES = {"clickhouse": _for_clickhouse, "postgres": _for_postgres}
 
 
 def tags(values: Iterable[str]) -> str:

@@ -1,4 +1,5 @@
-"""Stores: DuckDB by default; ClickHouse (in-process through chDB, or a server) for scale-out."""
+"""Stores: DuckDB by default; ClickHouse (in-process through chDB, or a server) for scale-out;
+PostgreSQL as the benchmarks' baseline."""
 
 from __future__ import annotations
 
@@ -29,5 +30,10 @@ def open_store(url: str, *, memory_limit: str | None = None, settings: Settings 
         from video_insights.store.clickhouse import open_clickhouse
 
         return open_clickhouse(url, settings)
+    if parsed.scheme == "postgresql":
+        from video_insights.store.postgres_store import PostgresStore
+
+        return PostgresStore(url)
     raise BadRequest(f"store URL {url!r}: unknown scheme {parsed.scheme!r} (use duckdb:///path/file.duckdb, "
-                     "chdb:///path/dir or clickhouse://user:password@host:8123/database)")
+                     "chdb:///path/dir, clickhouse://user:password@host:8123/database "
+                     "or postgresql://user:password@host:5432/database)")
