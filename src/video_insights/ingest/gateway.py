@@ -114,9 +114,9 @@ class Gateway:
             return normalise_sid(sid), name
         if not name:
             raise BadRequest("message.publisher: give roomSid or roomName (or a token with a video room grant)")
-        return self._room_for_name(grant.account_sid, name, now), name
+        return self.room_for_name(grant.account_sid, name, now), name
 
-    def _room_for_name(self, account: str, name: str, now: int) -> str:
+    def room_for_name(self, account: str, name: str, now: int) -> str:
         """The in-progress room of that name, else the name's own SID, else (that room has ended: apps
         reuse names, "standup") a new room."""
         _, rows = self.store.fetch(q(

@@ -20,7 +20,7 @@ def _bindings(request: Request, svc: Services) -> livekit.RoomBindings:
     gateway's own resolution, so a collector naming the room and the webhooks meet in one room."""
     bindings: livekit.RoomBindings | None = getattr(request.app.state, "livekit_rooms", None)
     if bindings is None:
-        bindings = request.app.state.livekit_rooms = livekit.RoomBindings(svc.store, svc.gateway._room_for_name)
+        bindings = request.app.state.livekit_rooms = livekit.RoomBindings(svc.store, svc.gateway.room_for_name)
     return bindings
 
 
