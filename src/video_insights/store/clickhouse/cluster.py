@@ -7,15 +7,11 @@ TTL (a `serve` on a cluster leaves TTL alone: it cannot alter a Distributed tabl
 
 from __future__ import annotations
 
-import time
 from urllib.parse import urlparse
-
-import pyarrow as pa
 
 from video_insights.errors import BadRequest
 from video_insights.store.clickhouse import ddl
 from video_insights.store.clickhouse.store import ClickHouseStore
-from video_insights.store.migrations import MIGRATIONS
 from video_insights.store.schema import TABLES
 
 
@@ -31,19 +27,8 @@ def cluster_for(store_url: str, name: str) -> ddl.Cluster:
 def migrate_cluster(store: ClickHouseStore, cluster: ddl.Cluster) -> list[str]:
     for statement in ddl.cluster_preamble(cluster):
         store.engine.command(statement)
-    _, rows = store.fetch(f"SELECT version FROM {cluster.table(ddl.MIGRATIONS_TABLE)}")
-    done = {int(r[0]) for r in rows}
-    applied = []
-    for m in MIGRATIONS:
-        if m.version in done:
-            continue
-        for step in m.steps:
-            for statement in ddl.cluster_step_ddl(step, store.settings, cluster):
-                store.engine.command(statement)
-        store.engine.insert_arrow(cluster.table(ddl.MIGRATIONS_TABLE), pa.table({
-            "version": pa.array([m.version], pa.int64()), "name": [m.name],
-            "applied_ms": pa.array([int(time.time() * 1000)], pa.int64())}))
-        applied.append(f"{m.version}: {m.name}")
+    applied = store.apply_migrations(cluster.table(ddl.MIGRATIONS_TABLE),
+                                     lambda step: ddl.cluster_step_ddl(step, store.settings, cluster))
     _sync_ttl(store, cluster)
     return applied
 

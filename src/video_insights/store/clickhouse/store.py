@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -27,7 +27,7 @@ from video_insights.store.base import Row, WriteBatch, dedupe_by_key
 from video_insights.store.clickhouse import ddl
 from video_insights.store.clickhouse.arrow import from_columns, from_rows, to_rows
 from video_insights.store.clickhouse.engines import Engine
-from video_insights.store.migrations import MIGRATIONS
+from video_insights.store.migrations import MIGRATIONS, Step
 from video_insights.store.schema import TABLES, TABLES_BY_NAME, Table
 
 DIALECT = "clickhouse"
@@ -68,21 +68,27 @@ class ClickHouseStore:
         short by a crash is completed by the next run."""
         with self._write_lock:
             self.engine.command(ddl.migrations_table())
-            _, rows = self.fetch("SELECT version FROM schema_migrations")
-            done = {int(r[0]) for r in rows}
-            applied = []
-            for m in MIGRATIONS:
-                if m.version in done:
-                    continue
-                for step in m.steps:
-                    for statement in ddl.step_ddl(step, self.settings):
-                        self.engine.command(statement)
-                self.engine.insert_arrow("schema_migrations", pa.table({
-                    "version": pa.array([m.version], pa.int64()), "name": [m.name],
-                    "applied_ms": pa.array([int(time.time() * 1000)], pa.int64())}))
-                applied.append(f"{m.version}: {m.name}")
+            applied = self.apply_migrations("schema_migrations", lambda step: ddl.step_ddl(step, self.settings))
             self._sync_ttl()
             return applied
+
+    def apply_migrations(self, migrations_table: str, statements: Callable[[Step], list[str]]) -> list[str]:
+        """Run the migrations `migrations_table` does not list yet, each step as `statements` prints it
+        (for one server, or for a cluster), and record each one."""
+        _, rows = self.fetch(f"SELECT version FROM {migrations_table}")
+        done = {int(r[0]) for r in rows}
+        applied = []
+        for m in MIGRATIONS:
+            if m.version in done:
+                continue
+            for step in m.steps:
+                for statement in statements(step):
+                    self.engine.command(statement)
+            self.engine.insert_arrow(migrations_table, pa.table({
+                "version": pa.array([m.version], pa.int64()), "name": [m.name],
+                "applied_ms": pa.array([int(time.time() * 1000)], pa.int64())}))
+            applied.append(f"{m.version}: {m.name}")
+        return applied
 
     def _sync_ttl(self) -> None:
         """Bring each table's TTL to the configured retention days (they may have changed since the
