@@ -126,12 +126,15 @@ def _document_basis(p: ParticipantSummary, stats: Sequence[TrackStats]) -> str:
 def _coalesced(subs: list[_Submission]) -> list[_Submission]:
     """The gateway's submissions (ready rows, one message each, nobody waiting) as one: thousands a
     second would otherwise each cost a batch of their own to prepare and merge."""
-    plain = [s for s in subs if s.rows and not (s.samples or s.events or s.done or s.settle)]
+    plain: list[_Submission] = []
+    others: list[_Submission] = []
+    for s in subs:
+        (plain if s.rows and not (s.samples or s.events or s.done or s.settle) else others).append(s)
     if len(plain) < 2:
         return subs
     rooms = list(dict.fromkeys(r for s in plain for r in s.rooms))
     merged = _Submission((), (), GATEWAY_PERIOD_MS, None, rooms, rows=list(chain.from_iterable(s.rows for s in plain)))
-    return [s for s in subs if not (s.rows and not (s.samples or s.events or s.done or s.settle))] + [merged]
+    return [*others, merged]
 
 
 class Pipeline:
