@@ -39,3 +39,19 @@ def test_rows_equal_the_sample_path(path: Path) -> None:
         assert rows == [sample_row(s, GATEWAY_PERIOD_MS) for s in samples]
         checked += len(rows)
     assert checked > 20
+
+
+@pytest.mark.parametrize(("bad", "where"), [
+    ({"ssrc": "x1"}, "p.localVideoTrackStats[2].ssrc: expected an SSRC"),
+    ({"ssrc": 3, "kind": "audio"}, "p.localVideoTrackStats[2].kind: 'audio' does not match the video list"),
+    ({"ssrc": 3, "timestamp": 10.0}, "p.localVideoTrackStats[2].timestamp: 10 is more than a day from"),
+])
+def test_a_bad_entry_is_named_by_its_list_and_index(bad: dict[str, object], where: str) -> None:
+    good = [{"ssrc": 1, "bytesSent": 10}, {"ssrc": 2, "bytesSent": 20}]
+    payload = {"localAudioTrackStats": [{"ssrc": 9}], "localVideoTrackStats": [*good, bad]}
+    report = msgspec.json.decode(orjson.dumps(payload), type=StatsReport)
+    with pytest.raises(ValueError) as info:
+        report_rows(report, ts_ms=1_800_000_000_000, period_ms=GATEWAY_PERIOD_MS, path="p", **IDS)
+    assert str(info.value).startswith(where)
+    assert len(report_rows(msgspec.json.decode(orjson.dumps({"localVideoTrackStats": good}), type=StatsReport),
+                           ts_ms=1_800_000_000_000, period_ms=GATEWAY_PERIOD_MS, path="p", **IDS)) == 2

@@ -122,14 +122,19 @@ def _float(v: Num | None) -> float | None:
     return None if v is None else float(v)
 
 
-def _ssrc(e: TrackEntry, path: str) -> int:
-    value = e.ssrc
+class _Invalid(ValueError):
+    """A field of one entry is wrong; its message starts with the field's name, and the caller, which
+    knows where the entry is, puts the path in front (building paths for valid entries cost more than
+    checking them)."""
+
+
+def _ssrc(value: Any) -> int:
     if isinstance(value, str) and value.isascii() and value.isdigit() and int(value) <= MAX_SSRC:
         return int(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= MAX_SSRC \
             and float(value).is_integer():
         return int(value)
-    raise ValueError(f"{path}.ssrc: expected an SSRC (a non-negative integer or a string of digits)")
+    raise _Invalid("ssrc: expected an SSRC (a non-negative integer or a string of digits)")
 
 
 # A stream_samples row, in the table's column order: the gateway's hot path builds these tuples straight
@@ -143,49 +148,68 @@ assert ROW_COLUMNS == (
     "frame_width", "frame_height", "quality_limitation_reason", "bytes", "packets", "packets_lost", "total_rtt_s",
     "rtt_measurements", "ql_cpu_s", "ql_bandwidth_s", "retransmitted_packets", "nack_count", "pli_count",
     "freeze_count", "freezes_duration_s", "concealed_samples", "total_samples_received"), \
-    "stream_samples columns changed: update entry_row"
+    "stream_samples columns changed: update _row"
 
 
 def _int(v: Num | None) -> int | None:
     return v if v is None or type(v) is int else int(v)
 
 
-def entry_row(e: TrackEntry, *, direction: Direction, kind: MediaKind, account_sid: str, room_sid: str,
-              participant_sid: str, participant_key: int, pc_id: str, ts_ms: int | None, period_ms: int,
-              path: str) -> Row:
-    """One wire entry as a stream_samples row (checked: kind, timestamp, SSRC)."""
+def _row(e: TrackEntry, direction: Direction, kind: MediaKind, account_sid: str, room_sid: str,
+         participant_sid: str, participant_key: int, pc_id: str, ts_ms: int | None, period_ms: int) -> Row:
+    """One wire entry as a stream_samples row (checked: kind, timestamp, SSRC). This runs for every SSRC
+    of every report, so it takes positional arguments and converts a number only when the JSON held a
+    float where a count belongs (msgspec gives ints for JSON integers)."""
     if e.kind is not None and e.kind != kind:
-        raise ValueError(f"{path}.kind: {e.kind!r} does not match the {kind} list it is in")
+        raise _Invalid(f"kind: {e.kind!r} does not match the {kind} list it is in")
     stamp = e.timestamp
     if stamp is None:
         if ts_ms is None:
-            raise ValueError(f"{path}.timestamp: missing, and no report time to fall back on")
+            raise _Invalid("timestamp: missing, and no report time to fall back on")
         at = int(ts_ms)
     else:
         if ts_ms is not None and abs(stamp - ts_ms) > MAX_ENTRY_SKEW_MS:
-            raise ValueError(f"{path}.timestamp: {stamp:.0f} is more than a day from the report's time {ts_ms}")
-        at = round(stamp)
+            raise _Invalid(f"timestamp: {stamp:.0f} is more than a day from the report's time {ts_ms}")
+        at = stamp if type(stamp) is int else round(stamp)
     ssrc = e.ssrc
     if type(ssrc) is not int or not 0 <= ssrc <= MAX_SSRC:
-        ssrc = _ssrc(e, path)
+        ssrc = _ssrc(ssrc)
     track_id = e.trackId or None
     track_sid = e.trackSid or track_sid_of(account_sid, participant_sid, track_id, pc_id, direction, kind, ssrc)
     dims, dur = e.dimensions, e.qualityLimitationDurations
-    sending = direction == "send"
-    rtt = e.roundTripTime
+    if direction == "send":
+        count, packets = e.bytesSent, e.packetsSent
+    else:
+        count, packets = e.bytesReceived, e.packetsReceived
+    rtt, jitter, fps, lost = e.roundTripTime, e.jitter, e.frameRate, e.packetsLost
+    total_rtt, measured = e.totalRoundTripTime, e.roundTripTimeMeasurements
     return (
         account_sid, room_sid, participant_sid, pc_id, direction, kind, ssrc, at, at - at % INTERVAL_MS,
         period_ms, track_sid, participant_key, track_id, e.codec or None, e.rid or None,
-        None if rtt is None else float(rtt), None if e.jitter is None else float(e.jitter),
-        None if e.frameRate is None else float(e.frameRate),
+        None if rtt is None else float(rtt), None if jitter is None else float(jitter),
+        None if fps is None else float(fps),
         _int(dims.width) if dims else None, _int(dims.height) if dims else None,
         e.qualityLimitationReason or None,
-        _int(e.bytesSent if sending else e.bytesReceived), _int(e.packetsSent if sending else e.packetsReceived),
-        _int(e.packetsLost), _float(e.totalRoundTripTime), _int(e.roundTripTimeMeasurements),
+        count if count is None or type(count) is int else int(count),
+        packets if packets is None or type(packets) is int else int(packets),
+        lost if lost is None or type(lost) is int else int(lost),
+        None if total_rtt is None else float(total_rtt),
+        measured if measured is None or type(measured) is int else int(measured),
         _float(dur.cpu) if dur else None, _float(dur.bandwidth) if dur else None,
         _int(e.retransmittedPacketsSent), _int(e.nackCount), _int(e.pliCount), _int(e.freezeCount),
         _float(e.totalFreezesDuration), _int(e.concealedSamples), _int(e.totalSamplesReceived),
     )
+
+
+def entry_row(e: TrackEntry, *, direction: Direction, kind: MediaKind, account_sid: str, room_sid: str,
+              participant_sid: str, participant_key: int, pc_id: str, ts_ms: int | None, period_ms: int,
+              path: str) -> Row:
+    """One wire entry as a stream_samples row, its errors worded with the entry's path."""
+    try:
+        return _row(e, direction, kind, account_sid, room_sid, participant_sid, participant_key, pc_id, ts_ms,
+                    period_ms)
+    except _Invalid as error:
+        raise ValueError(f"{path}.{error}") from None
 
 
 def entry_to_sample(e: TrackEntry, *, direction: Direction, kind: MediaKind, account_sid: str, room_sid: str,
@@ -202,12 +226,15 @@ def report_rows(report: StatsReport, *, account_sid: str, room_sid: str, partici
                 period_ms: int, path: str) -> list[Row]:
     pc_id = report.peerConnectionId or "pc"
     key = sid_key(participant_sid)
-    out = []
+    out: list[Row] = []
     for name, (direction, kind) in LISTS.items():
-        for i, entry in enumerate(getattr(report, name)):
-            out.append(entry_row(entry, direction=direction, kind=kind, account_sid=account_sid, room_sid=room_sid,
-                                 participant_sid=participant_sid, participant_key=key, pc_id=pc_id, ts_ms=ts_ms,
-                                 period_ms=period_ms, path=f"{path}.{name}[{i}]"))
+        first = len(out)
+        try:
+            for entry in getattr(report, name):
+                out.append(_row(entry, direction, kind, account_sid, room_sid, participant_sid, key, pc_id, ts_ms,
+                                period_ms))
+        except _Invalid as error:  # the entry that failed is the one after those appended
+            raise ValueError(f"{path}.{name}[{len(out) - first}].{error}") from None
     return out
 
 
