@@ -204,6 +204,7 @@ class Pipeline:
 
     def _run(self) -> None:
         interval = self.settings.writer_flush_ms / 1000.0
+        last_commit = 0.0
         while not self._stop.is_set():
             try:
                 first = self._queue.get(timeout=interval)
@@ -213,7 +214,13 @@ class Pipeline:
                 continue
             if first is None:
                 break
-            time.sleep(interval)  # gather a batch: commits are expensive, rows are cheap
+            # Gather a batch, as commits are expensive and rows cheap: commit at most once an interval.
+            # A commit that took longer than that has had a batch gathering meanwhile, so the next one
+            # starts at once (sleeping after it capped the writer below what the gateway takes in).
+            wait = last_commit + interval - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            last_commit = time.monotonic()
             self.flush([first])
 
     def flush(self, pending: list[_Submission | None] | None = None) -> None:
