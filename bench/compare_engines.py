@@ -85,6 +85,40 @@ def table(results: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def load_and_read(args: argparse.Namespace, engines: list[str], source: Path, work: Path,
+                  pg: LocalCluster | None, result: dict[str, Any]) -> None:
+    """Copy the source (or its subset) into each engine, then time every read endpoint on each."""
+    info = wait_for(source.with_suffix(".json"), args.wait_minutes)
+    auth = (str(info["account_sid"]), str(info["auth_token"]))
+    duck = source
+    if args.scale < 1:
+        started = time.time()
+        duck = work / "subset.duckdb"
+        result["rows"] = subset_duckdb(source, duck, args.scale)
+        result["load_seconds"]["duckdb subset"] = round(time.time() - started, 1)
+        print(f"subset: {result['rows']}", file=sys.stderr)
+    stores = {"duckdb": f"duckdb:///{duck}"}
+    if "chdb" in engines:
+        started = time.time()
+        result["load_seconds"]["chdb_tables"] = load_chdb(duck, work / "chdb", work)
+        result["load_seconds"]["chdb"] = round(time.time() - started, 1)
+        stores["chdb"] = f"chdb://{work / 'chdb'}"
+        print(f"chdb loaded in {result['load_seconds']['chdb']} s", file=sys.stderr)
+    if pg is not None:
+        url = pg.database("bench")
+        started = time.time()
+        result["load_seconds"]["postgresql_tables"] = load_postgres(duck, url, work)
+        result["load_seconds"]["postgresql"] = round(time.time() - started, 1)
+        stores["postgresql"] = url
+        print(f"postgresql loaded in {result['load_seconds']['postgresql']} s", file=sys.stderr)
+    urls = None  # chosen on DuckDB (always timed: it is the reference), the same on the others
+    for engine in ["duckdb", *[e for e in engines if e != "duckdb"]]:
+        reads = read_timings(stores[engine], auth, urls, args.repeat, pg if engine == "postgresql" else None)
+        urls = reads["urls"]
+        result["reads"][engine] = reads
+        print(f"{engine}: {json.dumps(reads['timings_ms'])}", file=sys.stderr)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--source", type=Path, default=Path("bench/results/large.duckdb"))
@@ -93,6 +127,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=9)
     ap.add_argument("--wait-minutes", type=float, default=120, help="for the source's info file")
     ap.add_argument("--ingest-seconds", type=float, default=20, help="0 skips the ingest runs")
+    ap.add_argument("--ingest-only", action="store_true", help="skip the copies and the reads")
     ap.add_argument("--connections", type=int, default=500)
     ap.add_argument("--rate", type=float, default=12_000)
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()),
@@ -103,42 +138,16 @@ def main() -> None:
     if not 0 < args.scale <= 1 or not set(engines) <= set(ENGINES):
         raise SystemExit(f"--scale must be in (0, 1] and --engines a subset of {','.join(ENGINES)}")
     source = args.source.resolve()
-    info = wait_for(source.with_suffix(".json"), args.wait_minutes)
-    auth = (str(info["account_sid"]), str(info["auth_token"]))
     work = Path(tempfile.mkdtemp(prefix="vi-compare-", dir=args.work))
     work.chmod(0o755)  # PostgreSQL's server reads the CSV files from here
     result: dict[str, Any] = {"scale": args.scale, "source": str(source), "load_average_start": load_average(),
                               "machine": machine(), "load_seconds": {}, "reads": {}, "ingest": {}}
     pg = LocalCluster(settings=POSTGRES_SETTINGS, base=str(work)) if "postgresql" in engines else None
     try:
-        duck = source
-        if args.scale < 1:
-            started = time.time()
-            duck = work / "subset.duckdb"
-            result["rows"] = subset_duckdb(source, duck, args.scale)
-            result["load_seconds"]["duckdb subset"] = round(time.time() - started, 1)
-            print(f"subset: {result['rows']}", file=sys.stderr)
-        stores = {"duckdb": f"duckdb:///{duck}"}
-        if "chdb" in engines:
-            started = time.time()
-            result["load_seconds"]["chdb_tables"] = load_chdb(duck, work / "chdb", work)
-            result["load_seconds"]["chdb"] = round(time.time() - started, 1)
-            stores["chdb"] = f"chdb://{work / 'chdb'}"
-            print(f"chdb loaded in {result['load_seconds']['chdb']} s", file=sys.stderr)
         if pg is not None:
             pg.start()
-            url = pg.database("bench")
-            started = time.time()
-            result["load_seconds"]["postgresql_tables"] = load_postgres(duck, url, work)
-            result["load_seconds"]["postgresql"] = round(time.time() - started, 1)
-            stores["postgresql"] = url
-            print(f"postgresql loaded in {result['load_seconds']['postgresql']} s", file=sys.stderr)
-        urls = None  # chosen on DuckDB (always timed: it is the reference), the same on the others
-        for engine in ["duckdb", *[e for e in engines if e != "duckdb"]]:
-            reads = read_timings(stores[engine], auth, urls, args.repeat, pg if engine == "postgresql" else None)
-            urls = reads["urls"]
-            result["reads"][engine] = reads
-            print(f"{engine}: {json.dumps(reads['timings_ms'])}", file=sys.stderr)
+        if not args.ingest_only:
+            load_and_read(args, engines, source, work, pg, result)
         if args.ingest_seconds > 0:
             for engine in engines:
                 if engine == "postgresql":
@@ -156,7 +165,8 @@ def main() -> None:
     result["load_average_end"] = load_average()
     out = args.out or Path(f"bench/results/compare-{args.scale:g}.json")
     out.write_text(json.dumps(result, indent=2))
-    print(table(result["reads"]))
+    if result["reads"]:
+        print(table(result["reads"]))
     for engine, r in result["ingest"].items():
         print(f"ingest {engine}: {r['events_per_s_stored']} events/s stored, server peak RSS "
               f"{r['server_peak_rss_mb']} MB")

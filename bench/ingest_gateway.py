@@ -20,8 +20,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+import httpx
 import orjson
 import uvloop
 import websockets
@@ -77,21 +78,34 @@ def client_frame(text: bytes) -> bytes:
 
 async def connect(url: str, token: str, room: str, handshakes: asyncio.Semaphore) -> tuple[Any, str]:
     async with handshakes:
-        ws = await websockets.connect(url, max_queue=None, compression=None)
+        # No client keepalive: a ping waits behind the frames queued before it, and an overloaded
+        # server would look dead to it.
+        ws = await websockets.connect(url, max_queue=None, compression=None, ping_interval=None)
         await ws.send(json.dumps({"type": "connect", "token": token, "version": 1, "publisher": {
             "name": "bench", "sdkVersion": "1", "userAgent": "bench", "roomSid": room,
             "participantSid": new_sid("PA")}}))
         return ws, json.loads(await ws.recv())["session"]
 
 
-async def drive(base: str, token: str, connections: int, seconds: float, rate: float) -> tuple[int, float]:
-    """Messages sent, and when sending started.
+class Run(NamedTuple):
+    sent: int
+    send_seconds: float  # until the last frame left the client
+    total_seconds: float  # until the server had stored every sample sent
+    client_cpu_seconds: float  # the client's CPU while sending
+    closed: int  # connections that the server closed while the client sent
+    lost: int  # messages the client wrote to a connection already closed
+
+
+async def drive(base: str, token: str, connections: int, seconds: float, rate: float, timeout: float) -> Run:
+    """Open the connections, send at the offered rate, and wait until the server has stored it all.
 
     The client must cost far less than the server, or it measures itself (the first generator, one
     `websockets.send` per message, topped out near 15,000 messages/s on a core): the connections are
     opened and the sessions started through `websockets`, then every message is a frame built before
     the clock starts and written straight to the connection's transport, in round-robin at the
-    offered rate, from one loop that wakes every 2 ms."""
+    offered rate, from one loop that wakes every 2 ms. The connections close only once everything is
+    stored: a client that closes while its frames still wait in the kernel's buffers loses them when
+    the close handshake times out, which would count against the server."""
     url = base.replace("http://", "ws://") + "/v1/VideoEvents"
     rooms = [new_sid("RM") for _ in range(max(1, connections // 4))]
     handshakes = asyncio.Semaphore(50)
@@ -103,26 +117,38 @@ async def drive(base: str, token: str, connections: int, seconds: float, rate: f
               for (_, session), script in zip(opened, scripts, strict=True)]
     del scripts
     transports = [ws.transport for ws, _ in opened]
-    sent = 0
+    sent = lost = 0
     total = min(int(seconds * rate), connections * per_session)
-    started = time.time()
+    cpu = time.process_time()
     clock = time.monotonic()
     while sent < total:
         due = min(total, int(rate * (time.monotonic() - clock)))
         while sent < due:
-            transports[sent % connections].write(frames[sent % connections][sent // connections])
+            transport = transports[sent % connections]
+            if transport.is_closing():  # asyncio drops writes to a closed transport without a word
+                lost += 1
+            transport.write(frames[sent % connections][sent // connections])
             sent += 1
         await asyncio.sleep(0.002)
-    # Let the last frames leave before the sockets close.
     while any(t.get_write_buffer_size() for t in transports):
         await asyncio.sleep(0.01)
+    send_seconds = time.monotonic() - clock
+    client_cpu = time.process_time() - cpu
+    closed = sum(t.is_closing() for t in transports)
+    stored, changed = 0, time.monotonic()
+    while stored < (sent - lost) * ENTRIES_PER_EVENT:
+        now = await asyncio.to_thread(samples_stored, base)
+        if now != stored:
+            stored, changed = now, time.monotonic()
+        elif time.monotonic() - changed > 10 or time.monotonic() - clock > timeout:
+            break  # nothing more is coming: what a closed connection had in flight is lost
+        await asyncio.sleep(0.1)
+    total_seconds = changed - clock
     await asyncio.gather(*(ws.close() for ws, _ in opened))
-    return sent, started
+    return Run(sent, send_seconds, total_seconds, client_cpu, closed, lost)
 
 
-def samples_stored(base: str, creds: dict[str, str]) -> int:
-    import httpx
-
+def samples_stored(base: str) -> int:
     health = httpx.get(base + "/healthz", timeout=30).json()
     return int(health["pipeline"]["samples"])
 
@@ -135,24 +161,19 @@ def measure(store: str, connections: int, seconds: float, rate: float,
     token = mint_token(account["account_sid"], key["sid"], key["secret"], "bench", ttl=86_400)
     server = Server(store, env)
     try:
-        cpu_before, client_before = server.cpu_seconds(), time.process_time()
-        sent, started = uvloop.run(drive(server.url, token, connections, seconds, rate))
-        sending = time.time() - started
-        while samples_stored(server.url, account) < sent * ENTRIES_PER_EVENT:
-            if time.time() - started > seconds * 10 + 60:
-                break
-            time.sleep(0.2)
-        total = time.time() - started
-        stored = samples_stored(server.url, account) // ENTRIES_PER_EVENT
+        cpu_before = server.cpu_seconds()
+        run = uvloop.run(drive(server.url, token, connections, seconds, rate, timeout=seconds * 10 + 60))
+        stored = samples_stored(server.url) // ENTRIES_PER_EVENT
         server_cpu = server.cpu_seconds() - cpu_before
-        client_cpu = time.process_time() - client_before
-        return {"connections": connections, "offered_per_s": rate, "events_sent": sent, "events_stored": stored,
-                "send_seconds": round(sending, 1), "drain_seconds": round(total - sending, 1),
-                "events_per_s_sent": round(sent / sending), "events_per_s_stored": round(stored / total),
+        return {"connections": connections, "connections_closed": run.closed, "offered_per_s": rate,
+                "events_sent": run.sent, "events_sent_after_close": run.lost,
+                "events_stored": stored, "send_seconds": round(run.send_seconds, 1),
+                "drain_seconds": round(run.total_seconds - run.send_seconds, 1),
+                "events_per_s_sent": round(run.sent / run.send_seconds),
+                "events_per_s_stored": round(stored / run.total_seconds),
                 "server_peak_rss_mb": round(server.rss_mb()),
                 "server_cpu_us_per_event": round(server_cpu / max(stored, 1) * 1e6, 1),
-                "server_cores_busy": round(server_cpu / total, 2),
-                "client_cpu_us_per_event": round(client_cpu / max(sent, 1) * 1e6, 1)}
+                "client_cpu_us_per_event": round(run.client_cpu_seconds / max(run.sent, 1) * 1e6, 1)}
     finally:
         server.stop()
 
