@@ -1,16 +1,25 @@
-"""Helpers the test modules share: credentials, and a real uvicorn server on 127.0.0.1 in a thread."""
+"""Helpers the test modules share: credentials, a real uvicorn server on 127.0.0.1 in a thread, and
+the recorded getStats series as twilio-video.js stats reports."""
 
 from __future__ import annotations
 
+import gzip
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import orjson
 import uvicorn
+
+from video_insights.processing.getstats import snapshot_to_gateway_payload
+
+SERIES = Path(__file__).parent / "data" / "getstats" / "chromium156"
+REPORT_EVERY = 10  # the series has one getStats() a second; twilio-video.js publishes every 10 s
 
 
 @dataclass
@@ -49,3 +58,32 @@ def serving(app: Any, port: int | None = None) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=20)
+
+
+def getstats_series(name: str) -> list[dict[str, Any]]:
+    """One recorded series (`tests/data/getstats/chromium156/NAME.jsonl.gz`): a getStats() a second."""
+    with gzip.open(SERIES / f"{name}.jsonl.gz") as f:
+        return [orjson.loads(line) for line in f]
+
+
+def shift_timestamps(value: Any, offset: float) -> Any:
+    """Move every timestamp of a recorded report to now: the gateway takes only recent events."""
+    if isinstance(value, dict):
+        return {k: (v + offset if k == "timestamp" and isinstance(v, (int, float))
+                    else shift_timestamps(v, offset)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [shift_timestamps(v, offset) for v in value]
+    return value
+
+
+def gateway_reports(lines: list[dict[str, Any]], label: str, offset: float, every: int = REPORT_EVERY
+                    ) -> list[tuple[int, dict[str, Any]]]:
+    """One peer's (`sender`, `receiver`) stats reports as twilio-video.js publishes them, every tenth
+    second (or `every`) and the last: (timestamp, payload)."""
+    mine = [ln for ln in lines if ln["label"] == label]
+    chosen = [ln for i, ln in enumerate(mine) if i % every == 0 or i == len(mine) - 1]
+    out = []
+    for ln in chosen:
+        stats = {s["id"]: s for s in shift_timestamps(ln["stats"], offset)}
+        out.append((int(ln["clientTs"] + offset), snapshot_to_gateway_payload(stats, f"pc-{label}")))
+    return out

@@ -3,48 +3,19 @@ WebSocket to a running server, then read back through the Metrics endpoint."""
 
 from __future__ import annotations
 
-import gzip
 import itertools
 import time
-from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 from websockets.sync.client import connect
 
+from support import gateway_reports, getstats_series, shift_timestamps
 from video_insights.ingest.auth import mint_token
 from video_insights.model.ids import new_sid
 from video_insights.processing.getstats import snapshot_to_gateway_payload
 from video_insights.query.filters import iso
-
-SERIES = Path(__file__).parent.parent / "data" / "getstats" / "chromium156"
-REPORT_EVERY = 10  # the series has one getStats() a second; twilio-video.js publishes every 10 s
-
-
-def _series(name: str) -> list[dict[str, Any]]:
-    with gzip.open(SERIES / f"{name}.jsonl.gz") as f:
-        return [orjson.loads(line) for line in f]
-
-
-def _shift(value: Any, offset: float) -> Any:
-    """Move every timestamp of a recorded report to now: the gateway takes only recent events."""
-    if isinstance(value, dict):
-        return {k: (v + offset if k == "timestamp" and isinstance(v, (int, float)) else _shift(v, offset))
-                for k, v in value.items()}
-    if isinstance(value, list):
-        return [_shift(v, offset) for v in value]
-    return value
-
-
-def _reports(lines: list[dict[str, Any]], label: str, offset: float) -> list[tuple[int, dict[str, Any]]]:
-    mine = [ln for ln in lines if ln["label"] == label]
-    chosen = [ln for i, ln in enumerate(mine) if i % REPORT_EVERY == 0 or i == len(mine) - 1]
-    out = []
-    for ln in chosen:
-        stats = {s["id"]: s for s in _shift(ln["stats"], offset)}
-        out.append((int(ln["clientTs"] + offset), snapshot_to_gateway_payload(stats, f"pc-{label}")))
-    return out
 
 
 def _publish(url: str, creds, room_sid: str, identity: str, reports: list[tuple[int, dict[str, Any]]]) -> str:
@@ -84,12 +55,12 @@ def _outbound(stats: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
 @pytest.mark.parametrize("name,layers", [("pw_nosim", 1), ("pw_simulcast", 3), ("pw_relay_d100_l5", 1),
                                          ("pw_relay_simulcast", 3)])
 def test_replayed_series_reads_back(live_server, creds, name, layers):
-    lines = _series(name)
+    lines = getstats_series(name)
     offset = time.time() * 1000 - lines[-1]["clientTs"] - 5_000
     room = new_sid("RM")
-    sender = _reports(lines, "sender", offset)
+    sender = gateway_reports(lines, "sender", offset)
     participant = _publish(live_server.url, creds, room, "alice", sender)
-    receiver = _publish(live_server.url, creds, room, "bob", _reports(lines, "receiver", offset))
+    receiver = _publish(live_server.url, creds, room, "bob", gateway_reports(lines, "receiver", offset))
     with live_server.client(creds) as client:
         body = _metrics(client, room, participant, want_points=2 * len(sender) - 2)
         kinds = sorted(t["kind"] for t in body["send"])
@@ -121,12 +92,12 @@ def test_replayed_series_reads_back(live_server, creds, name, layers):
 
 
 def test_relayed_call_shows_loss_and_rtt(live_server, creds):
-    lines = _series("pw_relay_d100_l5")
+    lines = getstats_series("pw_relay_d100_l5")
     offset = time.time() * 1000 - lines[-1]["clientTs"] - 5_000
     room = new_sid("RM")
     # Every sample (1 s), so the intervals carry enough RTCP reports to measure the relay's 200 ms.
     sender = [(int(ln["clientTs"] + offset), snapshot_to_gateway_payload(
-        {s["id"]: s for s in _shift(ln["stats"], offset)}, "pc")) for ln in lines if ln["label"] == "sender"]
+        {s["id"]: s for s in shift_timestamps(ln["stats"], offset)}, "pc")) for ln in lines if ln["label"] == "sender"]
     participant = _publish(live_server.url, creds, room, "carol", sender)
     with live_server.client(creds) as client:
         body = _metrics(client, room, participant, want_points=2)

@@ -1,6 +1,6 @@
-"""DuckDB and each other engine (chDB, PostgreSQL) give the same answers: the same demo data written to
-both, then every read the API makes (summaries, filtered room lists, dashboard graphs, the window
-queries over samples, metrics documents, retention counts) compared. Floats are compared to 9
+"""DuckDB and each other engine (chDB, a ClickHouse server, PostgreSQL) give the same answers: the same
+demo data written to both, then every read the API makes (summaries, filtered room lists, dashboard
+graphs, the window queries over samples, metrics documents, retention counts) compared. Floats are compared to 9
 significant digits: ClickHouse adds partial sums from parallel threads in no fixed order, and
 PostgreSQL computes some of them in NUMERIC."""
 
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 
@@ -66,11 +67,16 @@ def _fill(store: Store) -> str:
     return account
 
 
-@pytest.fixture(scope="module", params=["chdb", "postgresql"])
+@pytest.fixture(scope="module", params=["chdb", "clickhouse", "postgresql"])
 def pair(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
     base: Path = tmp_path_factory.mktemp("agree")
     if request.param == "postgresql":  # a server of its own (tests/store/conftest.py)
         other_url = request.getfixturevalue("postgres_cluster").database("agree")
+    elif request.param == "clickhouse":  # over HTTP through clickhouse-connect (tests/store/conftest.py)
+        server = request.getfixturevalue("clickhouse_server")
+        httpx.post(server.replace("clickhouse://default:@", "http://"), content="CREATE DATABASE agree",
+                   timeout=30).raise_for_status()
+        other_url = f"{server}/agree"
     else:
         other_url = f"chdb:///{base}/a-chdb"
     duck = open_store(f"duckdb:///{base}/a.duckdb")
