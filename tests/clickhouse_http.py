@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import gzip
 import re
-import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,8 +22,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-import httpx
 import pyarrow as pa
+
+from support import running
 
 # URL parameters that are the HTTP interface's own, not settings.
 NOT_SETTINGS = {"query", "database", "default_format", "session_id", "session_timeout", "session_check",
@@ -156,26 +155,9 @@ def serve(path: str, port: int) -> None:
 @contextmanager
 def clickhouse_http(path: Path, port: int) -> Iterator[str]:
     """Run the server in its own process (chDB hosts one engine per process); yields its store URL."""
-    proc = subprocess.Popen([sys.executable, __file__, str(path), str(port)])
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/ping", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.time() > deadline or proc.poll() is not None:
-                raise RuntimeError("the ClickHouse HTTP test server did not start")
-            time.sleep(0.1)
+    with running([sys.executable, __file__, str(path), str(port)], f"http://127.0.0.1:{port}/ping",
+                 "the ClickHouse HTTP test server"):
         yield f"clickhouse://default:@127.0.0.1:{port}/default"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
 
 if __name__ == "__main__":
     serve(sys.argv[1], int(sys.argv[2]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 import uvicorn
 
@@ -38,6 +40,36 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def wait_until_up(url: str, proc: subprocess.Popen[bytes], what: str, timeout: float = 60) -> None:
+    """Return once GET `url` answers 200; fail if `proc` exits first or `timeout` passes."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.time() > deadline or proc.poll() is not None:
+            raise RuntimeError(f"{what} did not start")
+        time.sleep(0.1)
+
+
+@contextmanager
+def running(cmd: list[str], ready_url: str, what: str, env: dict[str, str] | None = None) -> Iterator[None]:
+    """Run `cmd` as a process of its own until the block ends, once GET `ready_url` answers; stopped by
+    its PID (killed if it does not stop within 30 s)."""
+    proc = subprocess.Popen(cmd, env=env)
+    try:
+        wait_until_up(ready_url, proc, what)
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 @contextmanager

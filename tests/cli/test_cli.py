@@ -26,7 +26,7 @@ import httpx
 import jwt
 import pytest
 
-from support import free_port, serving
+from support import free_port, serving, wait_until_up
 from video_insights import accounts
 from video_insights.app import create_app
 from video_insights.cli.main import main as cli_group
@@ -407,7 +407,7 @@ def test_commands_work_while_serve_holds_the_store(cli: Cli) -> None:
     environ.update({"VIDEO_INSIGHTS_STORE": cli.url, "VIDEO_INSIGHTS_LOG_LEVEL": "warning"})
     server = subprocess.Popen([EXE, "serve", "--port", str(port)], env=environ)
     try:
-        _wait_healthy(f"http://127.0.0.1:{port}", server)
+        wait_until_up(f"http://127.0.0.1:{port}/healthz", server, "serve")
         assert Path(str(cli.path) + ".server.json").exists()
         account = cli.ok("accounts", "create", "--friendly-name", "while serving")
         key = cli.ok("keys", "create", "--account", account["account_sid"])
@@ -425,16 +425,6 @@ def test_commands_work_while_serve_holds_the_store(cli: Cli) -> None:
     cli.ok("accounts", "create")  # and the file is the CLI's own again
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.time() + 30
-    while True:
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        assert time.time() < deadline and proc.poll() is None, "serve did not start"
-        time.sleep(0.1)
 
 
 # -- tenancy: a store the CLI filled, served over HTTP ------------------------------------------------

@@ -9,14 +9,13 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from support import free_port
+from support import free_port, wait_until_up
 
 EXE = shutil.which("video-insights") or str(Path(sys.executable).parent / "video-insights")
 DUMP = Path(__file__).parent.parent / "data" / "webrtc-internals" / "chromium156" / "loss8.rtcstats-dump.gz"
@@ -46,16 +45,6 @@ def cli(tmp_path: Path) -> ChdbCli:
     return ChdbCli(tmp_path / "vi-chdb")
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.time() + 60
-    while True:
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        assert time.time() < deadline and proc.poll() is None, "serve did not start"
-        time.sleep(0.2)
 
 
 def test_commands_work_while_serve_holds_the_chdb_store(cli: ChdbCli) -> None:
@@ -64,7 +53,7 @@ def test_commands_work_while_serve_holds_the_chdb_store(cli: ChdbCli) -> None:
     server = subprocess.Popen([EXE, "serve", "--port", str(port)], env=cli.env(VIDEO_INSIGHTS_LOG_LEVEL="warning"))
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(base, server)
+        wait_until_up(base + "/healthz", server, "serve")
         assert cli.control.exists() and (cli.control.stat().st_mode & 0o777) == 0o600
         account = cli.ok("accounts", "create", "--friendly-name", "while serving chDB")
         assert account["account_sid"].startswith("AC")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ import pytest
 from websockets.sync.client import ClientConnection, connect
 
 from conftest import make_account
-from support import Creds, free_port, gateway_reports, getstats_series, serving
+from support import Creds, free_port, gateway_reports, getstats_series, running, serving
 from video_insights import accounts
 from video_insights.app import create_app
 from video_insights.ingest.auth import mint_token
@@ -40,28 +39,10 @@ USER_AGENT = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like G
 @contextmanager
 def serve_process(store_url: str) -> Iterator[str]:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "video_insights", "serve", "--store", store_url, "--port",
-                             str(port)], env={**os.environ, **ENV})
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.time() > deadline or proc.poll() is not None:
-                raise RuntimeError(f"serve on {store_url} did not start")
-            time.sleep(0.1)
+    with running([sys.executable, "-m", "video_insights", "serve", "--store", store_url, "--port", str(port)],
+                 url + "/healthz", f"serve on {store_url}", env={**os.environ, **ENV}):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
 
 def _connect(stack: ExitStack, url: str, token: str, room: str, participant: str) -> tuple[ClientConnection, str]:
     ws = stack.enter_context(connect(url.replace("http://", "ws://") + "/v1/VideoEvents"))
