@@ -57,7 +57,6 @@ class Gateway:
         self.store = store
         self.settings = settings
         self.rejected = 0
-        self._room_names: dict[tuple[str, str], str] = {}
 
     # -- connect ---------------------------------------------------------------------------------
     def connect(self, message: Any) -> tuple[GatewaySession, str, Event]:
@@ -78,7 +77,7 @@ class Gateway:
         if room_type is not None and room_type not in ROOM_TYPES:
             raise BadRequest(f"message.publisher.roomType: expected one of {sorted(ROOM_TYPES)}, got {room_type!r}")
         identity = grant.identity or publisher.get("identity")
-        room_sid, room_name = self._room(grant, publisher, now)
+        room_sid, room_name = self._room(grant, publisher)
         participant_sid = self._participant(grant, publisher, room_sid, identity, now)
         session = GatewaySession(grant.account_sid, grant.key_sid, room_sid, participant_sid, identity)
         signing_key = find_key(self.store, grant.key_sid)
@@ -105,7 +104,7 @@ class Gateway:
             raise BadRequest(f"{path}: over {MAX_UA_DATA_BYTES} bytes of JSON")
         return data
 
-    def _room(self, grant: TokenGrant, publisher: dict[str, Any], now: int) -> tuple[str, str | None]:
+    def _room(self, grant: TokenGrant, publisher: dict[str, Any]) -> tuple[str, str | None]:
         sid = publisher.get("roomSid")
         name = publisher.get("roomName") or grant.room
         if sid:
@@ -114,27 +113,23 @@ class Gateway:
             return normalise_sid(sid), name
         if not name:
             raise BadRequest("message.publisher: give roomSid or roomName (or a token with a video room grant)")
-        return self.room_for_name(grant.account_sid, name, now), name
+        return self.room_for_name(grant.account_sid, name), name
 
-    def room_for_name(self, account: str, name: str, now: int) -> str:
-        """The in-progress room of that name, else the name's own SID, else (that room has ended: apps
-        reuse names, "standup") a new room."""
+    def room_for_name(self, account: str, name: str) -> str:
+        """The in-progress room of that name, else the name's next instance: the name's own SID the
+        first time, then (apps reuse names: "standup") one derived from the instance before it.
+
+        Only what is stored decides, so every process gives the same SID: collectors of one call that
+        connect by name to different processes meet in one room, and a second connection moments after
+        the first (its room not summarised yet) finds the same SID the first was given."""
         _, rows = self.store.fetch(q(
-            "SELECT room_sid FROM rooms WHERE account_sid = :a AND room_name = :n AND room_status = 'in_progress' "
-            "ORDER BY create_ms DESC LIMIT 1", a=account, n=name))
-        if rows:
-            sid = str(rows[0][0])
-        else:
-            # A room this process opened moments ago under the same name (not summarised yet), else
-            # the name's own SID; a stored room with that SID is not in progress, so it has ended.
-            sid = self._room_names.get((account, name)) or room_sid_for_name(account, name)
-            _, ended = self.store.fetch(q(
-                "SELECT 1 FROM rooms WHERE room_key = :k AND room_sid = :s AND account_sid = :a LIMIT 1",
-                k=sid_key(sid), s=sid, a=account))
-            if ended:
-                sid = derived_sid("RM", account, name, str(now))
-        self._room_names[(account, name)] = sid
-        return sid
+            "SELECT room_sid, room_status FROM rooms WHERE account_sid = :a AND room_name = :n "
+            "ORDER BY CASE WHEN room_status = 'in_progress' THEN 0 ELSE 1 END, create_ms DESC, room_sid LIMIT 1",
+            a=account, n=name))
+        if not rows:
+            return room_sid_for_name(account, name)
+        sid, status = str(rows[0][0]), rows[0][1]
+        return sid if status == "in_progress" else derived_sid("RM", account, name, "after", sid)
 
     def _participant(self, grant: TokenGrant, publisher: dict[str, Any], room_sid: str, identity: str | None,
                      now: int) -> str:

@@ -170,9 +170,9 @@ class RoomBindings:
     most webhooks cost no query; a room seen for the first time takes the room its name resolves to.
     """
 
-    def __init__(self, store: Store, room_for_name: Callable[[str, str, int], str], size: int = 50_000) -> None:
+    def __init__(self, store: Store, room_for_name: Callable[[str, str], str], size: int = 50_000) -> None:
         self.store = store
-        self.room_for_name = room_for_name  # the gateway's: (account, name, now ms) → room SID
+        self.room_for_name = room_for_name  # the gateway's: (account, name) → room SID
         self.size = size
         self._bound: OrderedDict[tuple[str, str], str] = OrderedDict()
         self._lock = threading.Lock()  # two webhooks of a new room must not bind it twice
@@ -185,7 +185,7 @@ class RoomBindings:
         with self._lock:
             sid = self._bound.get(key) or self._stored(account_sid, livekit_sid, ts_ms)
             if sid is None:
-                sid = self.room_for_name(account_sid, name, int(time.time() * 1000)) if name else \
+                sid = self.room_for_name(account_sid, name) if name else \
                     derived_sid("RM", account_sid, "livekit", livekit_sid)
             self._bound[key] = sid
             self._bound.move_to_end(key)
