@@ -16,6 +16,7 @@ from e2e.relay import UdpRelay
 from support import free_port, serving
 from video_insights import __version__
 from video_insights.app import create_app
+from video_insights.ingest import livekit
 from video_insights.ingest.auth import mint_token
 from video_insights.model.ids import room_sid_for_name
 from video_insights.store.duckdb_store import DuckDBStore
@@ -139,3 +140,30 @@ def test_wrong_options_never_throw(call_browser: Any, page_server: Callable[[str
     assert errors == []
     assert "url is required" in got["error"]
     assert got["real"] is True
+
+
+def test_livekit_participant_sid_from_a_promise(call_browser: Any, page_server: Callable[[str, str], str],
+                                                service: Any, account: Any) -> None:
+    """A LiveKit app starts the collector before `room.connect()` and hands it LiveKit's participant
+    SID once known: the collector waits for it to connect, and is then the webhooks' participant."""
+    page = call_browser.new_context().new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(page_server("/livekit.html", _page('<script src="/collector.js"></script>')))
+    token = mint_token(account.account_sid, account.key_sid, account.key_secret, "lk-alice")
+    page.evaluate("""({url, token}) => {
+        let joined;
+        const sid = new Promise((resolve) => { joined = resolve; });
+        window.session = VideoInsights.connect({url, token, roomName: "lk-room", identity: "lk-alice",
+                                                livekitParticipantSid: () => sid});
+        window.joined = joined;
+    }""", {"url": service.url, "token": token})
+    time.sleep(1)
+    assert page.evaluate("session.connected") is False, "connected before the SID was known"
+    page.evaluate("joined('PA_k1tC0ll3ct0r')")
+    wait_for(page, "session.connected", 10)
+    got = page.evaluate("session.participantSid")
+    page.evaluate("session.close()")
+    page.context.close()
+    assert errors == []
+    assert got == livekit.participant_sid(account.account_sid, "PA_k1tC0ll3ct0r")

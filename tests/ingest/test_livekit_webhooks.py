@@ -390,6 +390,33 @@ def test_the_collector_naming_the_room_meets_the_webhooks_after_them(live_server
     assert _collector_session(live_server, key.creds, room.name, "bob")[1] != announced
 
 
+def test_the_collector_naming_livekits_participant_is_that_participant_before_the_webhooks(
+        live_server: LiveServer) -> None:
+    """The collector connected before `participant_joined` (the usual order: it starts with the page)
+    and told LiveKit's participant SID: one participant, with the collector's data and LiveKit's end."""
+    key = _livekit_account(live_server.store, "APIcollect3")
+    room, now = _live_room("RM_c0ll3ct0rF1r", "retro")
+    token = mint_token(key.creds.account_sid, key.creds.key_sid, key.creds.key_secret, "alice")
+    with ws_connect(live_server.url.replace("http://", "ws://") + "/v1/VideoEvents") as ws:
+        ws.send(json.dumps({"type": "connect", "token": token, "publisher": {
+            "roomName": room.name, "name": "video-insights-collector", "sdkVersion": "9.9",
+            "livekitParticipantSid": "PA_c0ll3ct0r02"}}))
+        answer = json.loads(ws.recv(timeout=10))
+    announced = livekit.participant_sid(key.creds.account_sid, "PA_c0ll3ct0r02")
+    assert answer["participantSid"] == announced
+    joined = _participant("PA_c0ll3ct0r02", "alice", now - 1, "")
+    for n, (name, extra) in enumerate([("room_started", {}), ("participant_joined", {"participant": joined}),
+                                       ("participant_left", {"participant": joined})]):
+        assert deliver(live_server, key, _hook(10 + n, name, now, room=room, **extra))["room_sid"] == \
+            answer["roomSid"]
+    live_server.flush()
+    room_summary, participants = summaries(live_server, key.creds, answer["roomSid"])
+    assert [p["participant_sid"] for p in participants] == [announced]
+    assert participants[0]["sdk"]["name"] == "video-insights-collector"
+    assert participants[0]["end_reason"] == "participant_disconnected"
+    assert room_summary["unique_participants"] == 1
+
+
 def test_the_collector_naming_the_room_meets_the_webhooks_before_them(live_server: LiveServer) -> None:
     key = _livekit_account(live_server.store, "APIcollect2")
     room, now = _live_room("RM_c0ll3ct0rB4r", "design-review")

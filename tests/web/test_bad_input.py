@@ -600,7 +600,10 @@ def test_ws_bad_connect_message_is_refused_and_closed(server: Server, first: str
 def test_ws_bad_publisher_is_refused(server: Server, acct: Creds) -> None:
     token = mint_token(acct.account_sid, acct.key_sid, acct.key_secret, "alice", room="ws-room")
     for publisher, words in [({"roomSid": "RMnope"}, ("roomSid",)), ({"participantSid": "PA1"}, ("participantSid",)),
-                             ({"roomType": "huge"}, ("roomType",)), ({"userAgent": 5}, ("userAgent",))]:
+                             ({"roomType": "huge"}, ("roomType",)), ({"userAgent": 5}, ("userAgent",)),
+                             ({"livekitParticipantSid": 42}, ("livekitParticipantSid", "42")),
+                             ({"livekitParticipantSid": "PA_"}, ("livekitParticipantSid", "LiveKit")),
+                             ({"livekitParticipantSid": "PA_x;drop"}, ("livekitParticipantSid",))]:
         with ws_connect(server.ws_url, open_timeout=10) as ws:
             ws.send(json.dumps(_connect_message(token, **publisher)))
             _expect_error_then_close(ws, *words)

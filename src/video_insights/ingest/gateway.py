@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ import orjson
 
 from video_insights.accounts import find_key
 from video_insights.errors import BadRequest, Unauthorized
+from video_insights.ingest import livekit
 from video_insights.ingest import validate as v
 from video_insights.ingest.auth import TokenGrant, verify_token
 from video_insights.ingest.gateway_wire import EventMessage, StatsReport, field_error, report_rows
@@ -50,6 +52,9 @@ class GatewaySession:
             [self.account_sid, self.key_sid, self.room_sid, self.participant_sid, self.identity])).decode()
         sig = hmac.new(secret.encode(), body.encode(), hashlib.sha256).hexdigest()[:32]
         return f"{body}.{sig}"
+
+
+LIVEKIT_PARTICIPANT = re.compile(r"PA_[A-Za-z0-9]{1,64}")
 
 
 class Gateway:
@@ -139,6 +144,14 @@ class Gateway:
                 raise BadRequest(f"message.publisher.participantSid: expected PA followed by 32 hex digits, "
                                  f"got {sid!r}")
             return normalise_sid(sid)
+        livekit_sid = publisher.get("livekitParticipantSid")
+        if livekit_sid is not None:
+            # The SID LiveKit's webhooks give this participant: whichever of the two arrives first,
+            # both describe one participant.
+            if not isinstance(livekit_sid, str) or not LIVEKIT_PARTICIPANT.fullmatch(livekit_sid):
+                raise BadRequest("message.publisher.livekitParticipantSid: expected LiveKit's participant SID "
+                                 f"(PA_ and up to 64 letters and digits), got {livekit_sid!r}")
+            return livekit.participant_sid(grant.account_sid, livekit_sid)
         if identity:
             # A webhook (LiveKit's participant_joined) may have announced this person already: the
             # telemetry then describes that participant rather than a second one.

@@ -173,10 +173,11 @@
   Transport.prototype.open = function () {
     var self = this;
     if (this.closed || this.ws) return;
-    Promise.all([this.token(), this.s.uaData]).then(safe(function (values) {
+    Promise.all([this.token(), this.s.uaData, this.s.livekitSid]).then(safe(function (values) {
       if (self.closed) return;
       self.s.lastToken = values[0];
       self.s.uaDataValue = values[1];
+      self.s.livekitSidValue = values[2];
       var ws = self.ws = new WebSocket(eventsUrl(self.s.options.url).replace(/^http/, "ws"));
       ws.onopen = safe(function () { ws.send(JSON.stringify(self.connectMessage(values[0]))); });
       ws.onmessage = safe(function (m) {
@@ -271,6 +272,15 @@
     }
   };
 
+  // An option given as a value, a function, or a function's promise: its string value, or null (a
+  // function that throws or a promise that fails is warned about, never thrown).
+  function settle(option, name) {
+    var value;
+    try { value = typeof option === "function" ? option() : option; } catch (e) { warn(name + " failed", e); }
+    return Promise.resolve(value).then(function (v) { return typeof v === "string" && v ? v : null; },
+                                       function (e) { warn(name + " failed", e); return null; });
+  }
+
   // -- a session: one participant ----------------------------------------------------------------
   function Session(options) {
     var self = this;
@@ -286,6 +296,7 @@
     this.pcs = [];
     this.tick = 0;
     this.uaData = highEntropyValues();
+    this.livekitSid = settle(options.livekitParticipantSid, "livekitParticipantSid");
     this.transport = new Transport(this);
     this.auto = !options.peerConnections;
     var transport = this.transport;
@@ -304,6 +315,7 @@
     var o = this.options, p = { name: "video-insights-collector", sdkVersion: VERSION, userAgent: navigator.userAgent };
     if (this.roomSid) p.roomSid = this.roomSid; else p.roomName = o.roomName;
     if (this.participantSid) p.participantSid = this.participantSid;
+    else if (this.livekitSidValue) p.livekitParticipantSid = this.livekitSidValue;
     if (o.identity) p.identity = o.identity;
     if (o.roomType) p.roomType = o.roomType;
     if (this.uaDataValue) p.userAgentData = this.uaDataValue;
