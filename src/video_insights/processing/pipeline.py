@@ -433,9 +433,14 @@ class Pipeline:
                 freezes_duration_s=float(frozen or 0), samples=int(n or 0)))
         return out
 
-    def refresh_in_progress(self) -> int:
-        """Re-summarize rooms still in progress, so that timeouts end them as time passes."""
-        _, rows = self.store.fetch(
-            "SELECT account_sid, room_sid FROM rooms WHERE room_status = 'in_progress'")
+    def refresh_in_progress(self, idle_ms: int) -> int:
+        """Re-summarize the rooms still in progress that nothing has touched for `idle_ms`, so that
+        timeouts end them as time passes. A room with newer activity needs no help: whatever process
+        received that activity has marked it stale and summarises it (and every process runs this, so
+        leaving active rooms out spares N processes re-summarising every live room each round)."""
+        _, rows = self.store.fetch(q(
+            "SELECT account_sid, room_sid FROM rooms WHERE room_status = 'in_progress' "
+            "AND (last_activity_ms IS NULL OR last_activity_ms < :before)",
+            before=int(time.time() * 1000) - idle_ms))
         self.submit(rooms=[(a, r) for a, r in rows])
         return len(rows)

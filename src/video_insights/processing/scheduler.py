@@ -39,7 +39,7 @@ class Scheduler:
                     if any(removed.values()):
                         log.info("retention removed %s", removed)
                     since_retention = 0.0
-                self.pipeline.refresh_in_progress()
+                self.pipeline.refresh_in_progress(idle_ms=int(REFRESH_S * 1000))
             except Exception:  # the next round tries again; a failing store shows in /healthz
                 log.exception("scheduled work failed")
             self._stop.wait(REFRESH_S)
