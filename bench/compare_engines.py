@@ -61,8 +61,10 @@ def read_timings(store: str, auth: tuple[str, str], urls: dict[str, str] | None,
     try:
         with httpx.Client(base_url=server.url, auth=auth, timeout=300) as client:
             chosen = urls if urls is not None else endpoints(client)
-            timings = time_endpoints(client, chosen, repeat)
-        out: dict[str, Any] = {"urls": chosen, "timings_ms": timings, "server_peak_rss_mb": round(server.rss_mb())}
+            store_ms: dict[str, float] = {}
+            timings = time_endpoints(client, chosen, repeat, store_ms)
+        out: dict[str, Any] = {"urls": chosen, "timings_ms": timings, "store_ms": store_ms,
+                               "server_peak_rss_mb": round(server.rss_mb())}
         if pg is not None and pg.proc is not None:
             out["postgres_rss_mb"] = round(process_tree_rss_mb(pg.proc.pid))
         return out
@@ -70,17 +72,18 @@ def read_timings(store: str, auth: tuple[str, str], urls: dict[str, str] | None,
         server.stop()
 
 
-def table(results: dict[str, dict[str, Any]]) -> str:
-    """Markdown: each engine's median, and PostgreSQL's time over each other engine's when it ran."""
+def table(results: dict[str, dict[str, Any]], key: str = "timings_ms") -> str:
+    """Markdown: each engine's median, and PostgreSQL's time over each other engine's when it ran;
+    `key` "store_ms" for the time the store's reads took inside the server (its Server-Timing)."""
     engines = list(results)
     faster = [e for e in engines if e != "postgresql"] if "postgresql" in engines else []
-    names = list(next(iter(results.values()))["timings_ms"])
+    names = list(next(iter(results.values()))[key])
     lines = ["| endpoint | " + " | ".join(f"{e} ms" for e in engines) + " |"
              + "".join(f" PostgreSQL ÷ {e} |" for e in faster),
              "|---" * (1 + len(engines) + len(faster)) + "|"]
     for n in names:
-        ms = {e: results[e]["timings_ms"][n] for e in engines}
-        ratios = "".join(f" {ms['postgresql'] / ms[e]:.1f}× |" for e in faster)
+        ms = {e: results[e][key][n] for e in engines}
+        ratios = "".join(f" {ms['postgresql'] / ms[e]:.1f}× |" if ms[e] else " – |" for e in faster)
         lines.append(f"| {n} | " + " | ".join(f"{ms[e]}" for e in engines) + " |" + ratios)
     return "\n".join(lines)
 
@@ -166,7 +169,10 @@ def main() -> None:
     out = args.out or Path(f"bench/results/compare-{args.scale:g}.json")
     out.write_text(json.dumps(result, indent=2))
     if result["reads"]:
+        print("End to end (HTTP):")
         print(table(result["reads"]))
+        print("The store's reads inside the server (Server-Timing):")
+        print(table(result["reads"], "store_ms"))
     for engine, r in result["ingest"].items():
         print(f"ingest {engine}: {r['events_per_s_stored']} events/s stored, server peak RSS "
               f"{r['server_peak_rss_mb']} MB")

@@ -16,6 +16,7 @@ from video_insights.query.sql import Bound, render
 from video_insights.store.base import Row, WriteBatch, dedupe_by_key
 from video_insights.store.migrations import MIGRATIONS, CreateTable, Step
 from video_insights.store.schema import TABLES_BY_NAME, Column, T, Table
+from video_insights.store.timing import timed
 
 _TYPES = {T.STR: "VARCHAR", T.INT: "BIGINT", T.FLOAT: "DOUBLE", T.BOOL: "BOOLEAN", T.JSON: "VARCHAR",
           T.TAGS: "VARCHAR", T.BYTES: "BLOB"}
@@ -82,6 +83,7 @@ class DuckDBStore:
             self._local.cursor = cur
         return cur
 
+    @timed
     def fetch(self, query: exp.Expr | str | Bound) -> tuple[list[str], list[Row]]:
         sql = render(query, self.dialect)
         cur = self._cursor()

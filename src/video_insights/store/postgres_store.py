@@ -32,6 +32,7 @@ from video_insights.query.sql import Bound, render
 from video_insights.store.base import Row, WriteBatch, dedupe_by_key
 from video_insights.store.migrations import MIGRATIONS, CreateTable, Step
 from video_insights.store.schema import TABLES_BY_NAME, Column, T, Table
+from video_insights.store.timing import timed
 
 DIALECT = "postgres"
 
@@ -140,6 +141,7 @@ class PostgresStore:
                 self._opened.append(conn)
         return conn
 
+    @timed
     def fetch(self, query: exp.Expr | str | Bound) -> tuple[list[str], list[Row]]:
         sql = render(query, DIALECT)
         with self._reader().cursor() as cur:

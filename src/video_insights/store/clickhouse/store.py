@@ -29,6 +29,7 @@ from video_insights.store.clickhouse.arrow import from_columns, from_rows, to_ro
 from video_insights.store.clickhouse.engines import Engine
 from video_insights.store.migrations import MIGRATIONS, Step
 from video_insights.store.schema import TABLES, TABLES_BY_NAME, Table
+from video_insights.store.timing import timed
 
 DIALECT = "clickhouse"
 
@@ -44,6 +45,7 @@ class ClickHouseStore:
         self._clustered: dict[str, tuple[str, str]] = {}  # table -> (cluster, local table), see _sync_ttl
 
     # -- reading ---------------------------------------------------------------------------------
+    @timed
     def fetch(self, query: exp.Expr | str | Bound) -> tuple[list[str], list[Row]]:
         return to_rows(self.engine.query_arrow(render(query, DIALECT)))
 
