@@ -33,9 +33,9 @@ def serve(host: str | None, port: int | None, demo: bool, store: str | None) -> 
     # this URL on start-up and withdraws it on shutdown.
     local = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
     app.state.control_url = f"http://{local}:{settings.port}"
+    tune_gc()
     # No permessage-deflate: a stats report is ~1 KB every 10 s per participant, so compression saves
     # little bandwidth, while inflating every message cost the event loop ~8 % of its time at load.
-    tune_gc()
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level, ws="websockets-sansio",
                 ws_per_message_deflate=False)
 
