@@ -3,8 +3,9 @@
 clickhouse-connect, as they would a ClickHouse server, which cannot be installed here (Debian's
 package is 18.16). The engine, the SQL, the client and the wire are the real ones; only the HTTP
 server is this file, and it implements what clickhouse-connect uses: a query in the URL or the body,
-settings as URL parameters, `INSERT … FORMAT Arrow` with the data as the body (lz4, zstd or gzip
-compressed), and errors as ClickHouse words them. One statement runs at a time.
+settings as URL parameters, `INSERT … FORMAT Arrow` with the data as the body (lz4 or gzip
+compressed, as clickhouse-connect sends it), and errors as ClickHouse words them. One statement runs
+at a time.
 
     python tests/clickhouse_http.py DIR PORT
 """
@@ -39,7 +40,6 @@ class Engine:
     def __init__(self, path: str) -> None:
         import chdb
 
-        self.chdb: Any = chdb
         self.conn = chdb.connect(path)
         self.lock = threading.Lock()
 
@@ -84,10 +84,6 @@ def _decompress(data: bytes, encoding: str) -> bytes:
         import lz4.frame
 
         return bytes(lz4.frame.decompress(data))
-    if encoding == "zstd":
-        import zstandard
-
-        return bytes(zstandard.ZstdDecompressor().decompressobj().decompress(data))
     raise ValueError(f"unsupported Content-Encoding {encoding!r}")
 
 
