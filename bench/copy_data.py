@@ -1,5 +1,6 @@
 """The benchmark data set copied between engines: a consistent subset of its rooms into a new DuckDB
-file, and a DuckDB file bulk-loaded into chDB (through Parquet) or PostgreSQL (through CSV and COPY).
+file, and a DuckDB file bulk-loaded into chDB (through Parquet) or PostgreSQL (CSV through a named pipe
+into COPY, so nothing is staged on disk).
 
 A subset keeps the rooms whose room_key (an integer from the room SID's hex digits, so uniformly
 spread) falls in the first `scale` of 1,000 buckets, and every row of every table that belongs to
@@ -9,6 +10,7 @@ them; so the subsets at 1/8, 1/4, 1/2 are nested and each is a smaller account o
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -85,9 +87,10 @@ def load_chdb(source: Path, target_dir: Path, work: Path) -> dict[str, float]:
 
 def load_postgres(source: Path, url: str, work: Path) -> dict[str, float]:
     """The DuckDB store at `source` copied into PostgreSQL at `url` the way one bulk-loads PostgreSQL:
-    indexes dropped, server-side COPY from CSV, indexes rebuilt, then VACUUM ANALYZE (statistics for
-    the planner, the visibility map for index-only scans). `work` must be readable by the server.
-    Seconds per table."""
+    indexes dropped, server-side COPY of CSV, indexes rebuilt, then VACUUM ANALYZE (statistics for
+    the planner, the visibility map for index-only scans). The CSV goes through a named pipe in `work`
+    (which the server must be able to read): staging the full account's samples as a file would need
+    as much disk again as PostgreSQL's own copy. Seconds per table."""
     store = open_store(url)
     store.migrate()
     store.close()
@@ -97,20 +100,17 @@ def load_postgres(source: Path, url: str, work: Path) -> dict[str, float]:
         with psycopg.connect(url, autocommit=True) as pg:
             for table in TABLES:
                 started = time.time()
-                path = work / f"{table.name}.csv"
-                # CSV has no binary type: documents go as PostgreSQL's hex form of bytea.
-                cols = ", ".join(f"'\\x' || hex({c.name}) AS {c.name}" if c.type is T.BYTES else c.name
-                                 for c in table.columns)
-                con.execute(f"COPY ({_select(table, 'main', 1, cols)}) TO '{path}' (FORMAT csv, HEADER false)")
-                os.chmod(path, 0o644)
                 indexes = [r[0] for r in pg.execute(
                     "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = %s",
                     (table.name,)).fetchall()]
                 for name in indexes:
                     pg.execute(f"DROP INDEX {name}".encode())
-                pg.execute(f"COPY {table.name} ({', '.join(table.column_names)}) FROM '{path}' "
-                           "(FORMAT csv)".encode())
-                path.unlink()
+                # CSV has no binary type: documents go as PostgreSQL's hex form of bytea.
+                cols = ", ".join(f"'\\x' || hex({c.name}) AS {c.name}" if c.type is T.BYTES else c.name
+                                 for c in table.columns)
+                _pipe_copy(con, _select(table, 'main', 1, cols), pg,
+                           f"COPY {table.name} ({', '.join(table.column_names)}) FROM '{{}}' (FORMAT csv)",
+                           work / f"{table.name}.csv")
                 for ddl in index_ddl(table):
                     pg.execute(ddl.encode())
                 pg.execute(f"VACUUM ANALYZE {table.name}".encode())
@@ -118,3 +118,32 @@ def load_postgres(source: Path, url: str, work: Path) -> dict[str, float]:
     finally:
         con.close()
     return seconds
+
+
+def _pipe_copy(con: duckdb.DuckDBPyConnection, select: str, pg: psycopg.Connection, copy: str, pipe: Path) -> None:
+    """DuckDB writes `select` as CSV into a named pipe while PostgreSQL's `copy` (with {} for the path)
+    reads it. Either side failing ends the other: a reader that stops makes the writer's next write
+    fail, and a writer the server never opened the pipe for is let in and then fails the same way."""
+    os.mkfifo(pipe, 0o644)
+    failed: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            con.cursor().execute(f"COPY ({select}) TO '{pipe}' (FORMAT csv, HEADER false)")
+        except BaseException as e:  # reported on the caller's thread
+            failed.append(e)
+
+    writer = threading.Thread(target=write, name=f"csv {pipe.name}")
+    writer.start()
+    try:
+        pg.execute(copy.format(pipe).encode())
+    except BaseException:
+        while writer.is_alive():  # a writer still waiting for a reader, or writing, is made to fail
+            os.close(os.open(pipe, os.O_RDONLY | os.O_NONBLOCK))
+            writer.join(0.1)
+        raise
+    finally:
+        writer.join()
+        pipe.unlink()
+    if failed:
+        raise RuntimeError(f"exporting {pipe.stem} from DuckDB failed: {failed[0]}") from failed[0]
