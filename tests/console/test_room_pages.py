@@ -118,7 +118,7 @@ def test_participant_graphs_send_and_receive(signed_in: Any, console: Any, scree
     target = next(p for p in participants_of(console, room["room_sid"]) if "packet_loss" in p["issue_types"])
     psid = target["participant_sid"]
     metrics = metrics_of(console, room["room_sid"], psid)
-    tracks = participant_tracks(console.store, console.demo.account_sid, psid)
+    tracks = participant_tracks(console.store, console.demo.account_sid, room["room_sid"], psid)
     page = signed_in()
     url = f"{console.url}/rooms/{room['room_sid']}/participants/{psid}"
     page.goto(url)

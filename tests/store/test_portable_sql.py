@@ -9,7 +9,7 @@ import pytest
 
 from video_insights.analytics.rooms import list_rooms
 from video_insights.query.filters import parse_room_query
-from video_insights.query.sql import q
+from video_insights.query.sql import bound, q, render
 from video_insights.store import Store
 from video_insights.store.base import WriteBatch, make_row
 
@@ -92,3 +92,40 @@ def test_lag_over_a_series_starts_with_null(store: Store) -> None:
         "SELECT ts_ms, room_key - lag(room_key) OVER w, lag(ts_ms, 2) OVER w, lead(room_key) OVER w FROM events "
         "WINDOW w AS (PARTITION BY room_sid ORDER BY ts_ms) ORDER BY ts_ms"))
     assert [tuple(r) for r in rows] == [(1_000, None, None, 30), (2_000, 20, None, 25), (3_000, -5, 1_000, None)]
+
+
+def test_key_conditions_go_to_prewhere_on_clickhouse() -> None:
+    lookup = q("SELECT * FROM rooms WHERE room_key = :k AND room_sid = :s AND account_sid IN :a AND room_status = 'x'",
+               k=7, s="RM1", a=["AC1"])
+    assert render(lookup, "clickhouse") == (
+        "SELECT * FROM rooms PREWHERE room_sid = 'RM1' AND account_sid IN ('AC1') "
+        "WHERE room_key = 7 AND room_status = 'x'")  # room_key and room_status are not in rooms' sort key
+    assert render(lookup, "duckdb") == render(lookup, "duckdb").replace("PREWHERE", "")
+    templated = bound("SELECT document FROM participant_metrics WHERE participant_sid = :p AND account_sid = :a",
+                      p="PA1", a="AC1")
+    assert render(templated, "clickhouse") == ("SELECT document FROM participant_metrics "
+                                               "PREWHERE participant_sid = 'PA1' AND account_sid = 'AC1'")
+    untouched = [  # a disjunction, a subquery, a join, a table that is not ours
+        "SELECT * FROM rooms WHERE room_sid = 'RM1' OR room_status = 'x'",
+        "SELECT * FROM rooms WHERE room_sid IN (SELECT room_sid FROM participants)",
+        "SELECT * FROM rooms AS r JOIN participants AS p ON r.room_sid = p.room_sid WHERE r.room_sid = 'RM1'",
+        "SELECT name FROM system.tables WHERE name = 'rooms'",
+    ]
+    for sql in untouched:
+        assert "PREWHERE" not in render(q(sql), "clickhouse"), sql
+
+
+def test_an_older_version_never_shows_through_a_filter(store: Store) -> None:
+    """On ClickHouse a replaced row's versions sit side by side until a merge, and FINAL collapses them
+    at read time: a filter on a column outside the sorting key must be applied after that (WHERE), or
+    the older version that matches it would be returned as if it were current."""
+    for version, status in ((1, "in_progress"), (2, "completed")):
+        batch = WriteBatch()
+        batch.replace("rooms", make_row("rooms", account_sid="AC1", room_sid="RM9", room_name="r", create_ms=5_000,
+                                        room_status=status, updated_ms=version, room_key=9))
+        store.write(batch)  # two writes: two parts on ClickHouse, not merged yet
+    assert _one(store, "SELECT count(*) FROM rooms WHERE room_sid = 'RM9' AND room_status = 'in_progress'") == (0,)
+    assert _one(store, "SELECT room_status FROM rooms WHERE room_sid = 'RM9' AND account_sid = 'AC1'") == \
+        ("completed",)
+    rq = parse_room_query([("_since", "1970-01-01T00:00:00Z"), ("room_status__eq", "in_progress")])
+    assert list_rooms(store, "AC1", rq) == []

@@ -38,7 +38,7 @@ def computed_json(store: Store, p: dict[str, Any]) -> bytes:
     account, pid = p["account_sid"], p["participant_sid"]
     since = (p["join_ms"] or 0) - MARGIN_MS
     until = (p["leave_ms"] or p["last_activity_ms"] or 2**62 - MARGIN_MS) + MARGIN_MS
-    names = {t["track_sid"]: t["name"] for t in participant_tracks(store, account, pid)}
+    names = {t["track_sid"]: t["name"] for t in participant_tracks(store, account, p["room_sid"], pid)}
     _, rows = store.fetch(samples.intervals(account, pid, since, until))
     return orjson.dumps(documents(rows, names).get(pid, {"send": [], "receive": []}))
 

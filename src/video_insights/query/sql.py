@@ -58,7 +58,8 @@ def bound(template: str, **params: Any) -> Bound:
     return Bound(template, tuple(params.items()))
 
 
-_SENTINEL = "__vi_param_{}__"
+_PARAM = "__vi_param_"
+_SENTINEL = _PARAM + "{}__"
 
 
 @lru_cache(maxsize=256)
@@ -103,6 +104,7 @@ def _for_clickhouse(tree: exp.Expr) -> exp.Expr:
       lagInFrame(toNullable(x)) over its window spelled out with the whole partition as its frame.
     - LIKE without ESCAPE: a backslash escapes the next character in ClickHouse patterns and is a plain
       character in DuckDB's; such literal patterns get theirs doubled. (With ESCAPE both agree.)
+    - Conditions on a table's sorting-key columns go to PREWHERE (see `_prewhere_on_sort_key`).
     """
     named: dict[str, exp.Window] = {}
     for select in tree.find_all(exp.Select):
@@ -138,7 +140,42 @@ def _for_clickhouse(tree: exp.Expr) -> exp.Expr:
             continue
         if isinstance(pattern, exp.Literal) and pattern.is_string and "\\" in pattern.this:
             like.set("expression", exp.Literal.string(pattern.this.replace("\\", "\\\\")))
+    _prewhere_on_sort_key(tree)
     return tree
+
+
+@lru_cache(maxsize=64)
+def _sort_key_columns(table: str) -> frozenset[str]:
+    """The columns ClickHouse sorts `table` by (store.clickhouse.ddl.sort_key: the read order, then
+    the row's key): every version of a row has the same values in them."""
+    from video_insights.store.schema import TABLES_BY_NAME  # here: the store package imports this module
+
+    t = TABLES_BY_NAME.get(table)
+    return frozenset(t.order_by + t.key) if t else frozenset()
+
+
+def _prewhere_on_sort_key(tree: exp.Expr) -> None:
+    """Summary tables are read with FINAL, and ClickHouse then moves no condition to PREWHERE by itself
+    (a filter on another column, applied before the versions collapse, could let an older version
+    through). A condition on sorting-key columns alone keeps or drops every version of a row together,
+    so it is safe there: with it a room looked up by SID reads the other columns of one granule
+    instead of every granule of the account (21.8 → 8.1 ms over 95k rooms on chDB)."""
+    for select in list(tree.find_all(exp.Select)):
+        where, source = select.args.get("where"), select.args.get("from_")
+        if where is None or source is None or select.args.get("joins") or select.args.get("prewhere"):
+            continue
+        if not isinstance(source.this, exp.Table):
+            continue
+        keys = _sort_key_columns(source.this.name)
+        moved: list[exp.Expr] = []
+        kept: list[exp.Expr] = []
+        for cond in where.this.flatten() if isinstance(where.this, exp.And) else [where.this]:
+            names = {c.name for c in cond.find_all(exp.Column) if not c.name.startswith(_PARAM)}
+            plain = not cond.find(exp.Select, exp.AggFunc, exp.Window)
+            (moved if names and names <= keys and plain else kept).append(cond)
+        if moved:
+            select.set("prewhere", exp.PreWhere(this=exp.and_(*moved, copy=False)))
+            select.set("where", exp.Where(this=exp.and_(*kept, copy=False)) if kept else None)
 
 
 def _for_postgres(tree: exp.Expr) -> exp.Expr:

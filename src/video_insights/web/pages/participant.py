@@ -118,7 +118,7 @@ def participant_page(room_sid: str, participant_sid: str, request: Request,
     store = services(request).store
     row = get_participant(store, own, room["room_sid"], psid)
     metrics = participant_metrics(store, own, room["room_sid"], psid)
-    tracks = participant_tracks(store, account, psid)
+    tracks = participant_tracks(store, account, room["room_sid"], psid)
     identities = {psid: row["participant_identity"]}
     graphs = graph_data(metrics, tracks, row, _thresholds(request, account))
     return render(request, "participant.html", {
