@@ -110,6 +110,7 @@ def test_key_conditions_go_to_prewhere_on_clickhouse() -> None:
         "SELECT * FROM rooms WHERE room_sid IN (SELECT room_sid FROM participants)",
         "SELECT * FROM rooms AS r JOIN participants AS p ON r.room_sid = p.room_sid WHERE r.room_sid = 'RM1'",
         "SELECT name FROM system.tables WHERE name = 'rooms'",
+        "WITH rooms AS (SELECT 'RM1' AS room_sid) SELECT * FROM rooms WHERE room_sid = 'RM1'",
     ]
     for sql in untouched:
         assert "PREWHERE" not in render(q(sql), "clickhouse"), sql
