@@ -55,12 +55,15 @@ def clickhouse_url(clickhouse_server: str) -> str:
     return f"{clickhouse_server}/{name}"
 
 
-@pytest.fixture(params=[*sorted(STORE_URLS), "postgresql", "clickhouse"])
+SERVERS = {"postgresql": "postgres_url", "clickhouse": "clickhouse_url"}  # engine -> fixture giving its URL
+
+
+@pytest.fixture(params=[*sorted(STORE_URLS), *SERVERS])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """The root conftest's engines (one chDB database per process: each test's is closed before the
-    next opens) and PostgreSQL."""
-    if request.param in ("postgresql", "clickhouse"):
-        url = request.getfixturevalue(f"{request.param.replace('postgresql', 'postgres')}_url")
+    next opens), PostgreSQL, and a ClickHouse server reached through clickhouse-connect."""
+    if request.param in SERVERS:
+        url = request.getfixturevalue(SERVERS[request.param])
     else:
         url = STORE_URLS[request.param].format(dir=tmp_path)
     s = open_store(url)

@@ -146,12 +146,13 @@ def _for_clickhouse(tree: exp.Expr) -> exp.Expr:
 
 @lru_cache(maxsize=64)
 def _sort_key_columns(table: str) -> frozenset[str]:
-    """The columns ClickHouse sorts `table` by (store.clickhouse.ddl.sort_key: the read order, then
-    the row's key): every version of a row has the same values in them."""
-    from video_insights.store.schema import TABLES_BY_NAME  # here: the store package imports this module
+    """The columns ClickHouse sorts `table` by: every version of a row has the same values in them."""
+    # Imported here: the store package imports this module.
+    from video_insights.store.clickhouse.ddl import sort_key
+    from video_insights.store.schema import TABLES_BY_NAME
 
     t = TABLES_BY_NAME.get(table)
-    return frozenset(t.order_by + t.key) if t else frozenset()
+    return frozenset(sort_key(t)) if t else frozenset()
 
 
 def _prewhere_on_sort_key(tree: exp.Expr) -> None:
