@@ -18,7 +18,7 @@ import duckdb
 import psycopg
 
 from video_insights.store import open_store
-from video_insights.store.clickhouse import ClickHouseStore
+from video_insights.store.clickhouse.store import ClickHouseStore
 from video_insights.store.postgres_store import index_ddl
 from video_insights.store.schema import TABLES, T, Table
 

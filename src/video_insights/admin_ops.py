@@ -44,8 +44,8 @@ def migrate(ctx: OpContext, cluster: str | None = None) -> dict[str, Any]:
     cluster (store.clickhouse.cluster) instead of as the store's own tables."""
     if cluster is None:
         return {"store": ctx.store.url, "applied": ctx.store.migrate()}
-    from video_insights.store.clickhouse import ClickHouseStore
     from video_insights.store.clickhouse.cluster import cluster_for, migrate_cluster
+    from video_insights.store.clickhouse.store import ClickHouseStore
 
     target = cluster_for(ctx.store.url, cluster)
     if not isinstance(ctx.store, ClickHouseStore):

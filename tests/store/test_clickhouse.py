@@ -21,7 +21,7 @@ from video_insights.query.sql import q, render
 from video_insights.settings import Settings
 from video_insights.store import Store, open_store
 from video_insights.store.base import WriteBatch, make_row
-from video_insights.store.clickhouse import ClickHouseStore
+from video_insights.store.clickhouse.store import ClickHouseStore
 from video_insights.store.schema import PARTICIPANT_METRICS, PARTICIPANTS, ROOMS, TRACKS, T
 
 CHROME = Path(__file__).parent.parent / "data" / "webrtc-internals" / "chromium156"

@@ -7,12 +7,15 @@ TTL (a `serve` on a cluster leaves TTL alone: it cannot alter a Distributed tabl
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from video_insights.errors import BadRequest
 from video_insights.store.clickhouse import ddl
-from video_insights.store.clickhouse.store import ClickHouseStore
 from video_insights.store.schema import TABLES
+
+if TYPE_CHECKING:  # `migrate --print` shows the DDL without the clickhouse extra
+    from video_insights.store.clickhouse.store import ClickHouseStore
 
 
 def cluster_for(store_url: str, name: str) -> ddl.Cluster:
