@@ -87,9 +87,8 @@ def import_dumps(ctx: OpContext, files: list[dict[str, str]], account: str, room
         build(f)
     results = []
     for f in files:  # built again rather than kept: one file's samples in memory at a time
-        b = build(f)
-        ctx.pipeline.write_now(b.samples, b.events, period_ms=b.period_ms)
-        results.append({"file": f.get("path", f.get("name", "")), **b.result.to_json()})
+        stored = dump_import.store(ctx.pipeline, build(f))
+        results.append({"file": f.get("path", f.get("name", "")), **stored.to_json()})
     return results
 
 

@@ -267,6 +267,13 @@ def test_import_every_sample_dump(cli: Cli, account: dict[str, Any]) -> None:
         [(m["room_sid"], m["participant_sid"]) for m in (made[0], made[-1])]
     with cli.store() as s:
         assert len(_room_sids(s, account["account_sid"])) == len(DUMPS)
+    # Every dump was recorded long before today: each room is kept for the period counted from its import.
+    for m in made:
+        kept = datetime.strptime(m["kept_until"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        assert abs(kept - (datetime.now(UTC) + timedelta(days=7))) < timedelta(minutes=10), m
+    assert cli.ok("purge")["removed"]["rooms"] == 0
+    with cli.store() as s:
+        assert len(_room_sids(s, account["account_sid"])) == len(DUMPS)
 
 
 def test_import_of_a_non_dump_is_2_and_stores_nothing(cli: Cli, account: dict[str, Any], tmp_path: Path) -> None:

@@ -23,6 +23,8 @@ from video_insights.analytics import dashboard as dash
 from video_insights.analytics.metrics import participant_metrics
 from video_insights.analytics.rooms import Scope, get_participant, get_room, list_participants, list_rooms
 from video_insights.demo.generator import generate
+from video_insights.ingest import dump_import
+from video_insights.processing.pipeline import Pipeline
 from video_insights.query import samples
 from video_insights.query.filters import parse_room_query
 from video_insights.settings import Settings
@@ -35,6 +37,7 @@ HOUR_MS = 3_600_000
 # Over two hours ago, so that no summary depends on the minutes between the two generations.
 NOW = (int(time.time() * 1000) // HOUR_MS - 2) * HOUR_MS
 ACCOUNT_NAME = "agree"
+DUMP = Path(__file__).parents[1] / "data" / "webrtc-internals" / "chromium156" / "loss8.rtcstats-dump.gz"
 
 
 @dataclass
@@ -63,8 +66,15 @@ def norm(v: Any) -> Any:
 def _fill(store: Store) -> str:
     store.migrate()
     account = create_account(store, friendly_name=ACCOUNT_NAME).sid
-    generate(store, SETTINGS, account_sid=account, days=2, rooms_per_day=25, seed=11, now_ms=NOW, progress=False)
+    _generate(store, account)
     return account
+
+
+def _generate(store: Store, account: str) -> None:
+    generate(store, SETTINGS, account_sid=account, days=2, rooms_per_day=25, seed=11, now_ms=NOW, progress=False)
+    # And a dump recorded weeks ago, imported now: kept from its import (the `imports` table).
+    dump = dump_import.build(DUMP.read_bytes(), account_sid=account, file_name=DUMP.name)
+    dump_import.store(Pipeline(store, SETTINGS), dump, now_ms=NOW)
 
 
 @pytest.fixture(scope="module", params=["chdb", "clickhouse", "postgresql"])
@@ -92,7 +102,7 @@ def pair(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         for r in rows:
             batch.insert("accounts", r)
         ch.write(batch)
-        generate(ch, SETTINGS, account_sid=account, days=2, rooms_per_day=25, seed=11, now_ms=NOW, progress=False)
+        _generate(ch, account)
         yield Pair(duck, ch, account)
     finally:
         duck.close()

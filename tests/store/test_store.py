@@ -69,6 +69,30 @@ def test_retention_policy(store):
     assert facts == [("RMfresh",), ("RMweekold",)]
 
 
+def test_imported_rooms_are_kept_from_their_import(store):
+    """A dump recorded weeks ago and imported today stays for the period counted from the import."""
+    now = int(time.time() * 1000)
+    batch = WriteBatch()
+    _room(batch, "RMimported", "group", 20, now)
+    _room(batch, "RMimportedgo", "go", 20, now)
+    _room(batch, "RMold", "group", 20, now)  # as old, never imported: goes
+    for sid in ("RMimported", "RMimportedgo"):
+        batch.replace("imports", make_row("imports", account_sid="AC1", room_sid=sid, imported_ms=now - DAY))
+    store.write(batch)
+    settings = Settings.from_env({})
+    assert purge(store, settings, now=now)["rooms"] == 1
+    _, rooms = store.fetch("SELECT room_sid FROM rooms ORDER BY room_sid")
+    assert rooms == [("RMimported",), ("RMimportedgo",)]
+    # Two days after the import the go room goes; seven after, the other room; fourteen, its dashboard facts.
+    assert purge(store, settings, now=now + 2 * DAY)["rooms"] == 1
+    assert purge(store, settings, now=now + 7 * DAY)["rooms"] == 1
+    _, facts = store.fetch("SELECT room_sid FROM room_facts")
+    assert facts == [("RMimported",)]
+    assert store.table_rows("imports") == 2  # the records last as long as dashboard facts can
+    assert purge(store, settings, now=now + 14 * DAY)["room_facts"] == 1
+    assert store.table_rows("imports") == 0 and store.table_rows("events") == 0
+
+
 def test_store_locked_by_another_process_says_so(tmp_path):
     import subprocess
     import sys

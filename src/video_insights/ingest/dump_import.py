@@ -1,15 +1,19 @@
 """Imported dumps (webrtc-internals, rtcstats) → one room, one participant, its tracks and samples.
 
 The room and participant SIDs derive from the file's content, so importing the same file twice
-yields the same room (and the duplicate samples and events collapse).
+yields the same room (and the duplicate samples and events collapse). An imported room is kept for the
+retention period counted from its import (docs/retention.md), however long ago it was recorded.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import statistics
+import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -20,6 +24,9 @@ from video_insights.model.ids import derived_sid
 from video_insights.model.records import Event, Source, StreamSample
 from video_insights.processing import lifecycle as lc
 from video_insights.processing.getstats import snapshot_to_samples
+from video_insights.processing.pipeline import Pipeline
+from video_insights.store.base import WriteBatch, make_row
+from video_insights.store.retention import DAY_MS
 
 ROOM_TYPES = ("group", "group_small", "peer_to_peer", "go")
 
@@ -31,10 +38,14 @@ class ImportResult:
     format: str
     samples: int
     events: int
+    room_type: str
+    kept_until_ms: int | None = None  # set once stored
 
     def to_json(self) -> dict[str, Any]:
+        kept = (datetime.fromtimestamp(self.kept_until_ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+                if self.kept_until_ms is not None else None)
         return {"room_sid": self.room_sid, "participant_sid": self.participant_sid, "format": self.format,
-                "samples": self.samples, "events": self.events}
+                "samples": self.samples, "events": self.events, "kept_until": kept}
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,22 @@ class ImportedDump:
     samples: list[StreamSample]
     events: list[Event]
     period_ms: int
+    file_name: str
+
+
+def store(pipeline: Pipeline, dump: ImportedDump, *, now_ms: int | None = None) -> ImportResult:
+    """Write the dump and summarise its room; the result says until when the room is kept."""
+    now = int(time.time() * 1000) if now_ms is None else now_ms
+    r = dump.result
+    # The import's record goes first: should the data's commit fail, it holds nothing back.
+    hold = WriteBatch()
+    hold.replace("imports", make_row("imports", account_sid=dump.events[0].account_sid, room_sid=r.room_sid,
+                                     imported_ms=now, file_name=dump.file_name or None))
+    pipeline.store.write(hold)
+    pipeline.write_now(dump.samples, dump.events, period_ms=dump.period_ms)
+    s = pipeline.settings
+    days = s.retention_days_go if r.room_type == "go" else s.retention_days
+    return dataclasses.replace(r, kept_until_ms=now + days * DAY_MS)
 
 
 def _state(value: Any) -> str:
@@ -82,8 +109,8 @@ def build(data: bytes, *, account_sid: str, file_name: str = "", room_name: str 
         snap.stats, account_sid=account_sid, room_sid=room_sid, participant_sid=participant_sid,
         pc_id=snap.pc_id, ts_ms=int(snap.ts_ms))]
     events = _events(dump, account_sid, room_sid, participant_sid, file_name, room_name, room_type, identity)
-    result = ImportResult(room_sid, participant_sid, dump.format, len(samples), len(events))
-    return ImportedDump(result, samples, events, _period(dump))
+    result = ImportResult(room_sid, participant_sid, dump.format, len(samples), len(events), room_type)
+    return ImportedDump(result, samples, events, _period(dump), file_name)
 
 
 def _period(dump: ParsedDump) -> int:

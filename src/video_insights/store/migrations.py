@@ -8,7 +8,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from video_insights.store.schema import PARTICIPANT_METRICS, TABLES, Column, Table
+from video_insights.store.schema import (
+    ACCOUNTS,
+    API_KEYS,
+    EVENTS,
+    IMPORTS,
+    PARTICIPANT_FACTS,
+    PARTICIPANT_METRICS,
+    PARTICIPANTS,
+    RECORDINGS,
+    ROOM_FACTS,
+    ROOMS,
+    STREAM_SAMPLES,
+    TRACKS,
+    Column,
+    Table,
+)
 
 
 @dataclass(frozen=True)
@@ -33,6 +48,10 @@ class Migration:
 
 
 MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "initial schema", tuple(CreateTable(t) for t in TABLES if t is not PARTICIPANT_METRICS)),
+    # The tables as 0.1.0 created them, named one by one: a table added later must not join this list.
+    Migration(1, "initial schema", tuple(CreateTable(t) for t in (
+        ACCOUNTS, API_KEYS, EVENTS, STREAM_SAMPLES, TRACKS, PARTICIPANTS, ROOMS, RECORDINGS, ROOM_FACTS,
+        PARTICIPANT_FACTS))),
     Migration(2, "stored metrics documents of completed participants", (CreateTable(PARTICIPANT_METRICS),)),
+    Migration(3, "imported rooms, kept from their import", (CreateTable(IMPORTS),)),
 )

@@ -166,8 +166,17 @@ PARTICIPANT_METRICS = Table(
     time_column="join_ms", retention="data",
 )
 
+# One row per imported dump's room: retention counts an imported room's age from its import, not from
+# when it was recorded (docs/retention.md). Replaced on re-import, which restarts the count.
+IMPORTS = Table(
+    "imports",
+    _cols("account_sid:str! room_sid:str! imported_ms:int! file_name:str"),
+    key=("account_sid", "room_sid"), order_by=("account_sid", "room_sid"),
+    time_column="imported_ms", retention="dashboard",
+)
+
 TABLES: tuple[Table, ...] = (
     ACCOUNTS, API_KEYS, EVENTS, STREAM_SAMPLES, TRACKS, PARTICIPANTS, ROOMS, RECORDINGS, ROOM_FACTS,
-    PARTICIPANT_FACTS, PARTICIPANT_METRICS,
+    PARTICIPANT_FACTS, PARTICIPANT_METRICS, IMPORTS,
 )
 TABLES_BY_NAME = {t.name: t for t in TABLES}

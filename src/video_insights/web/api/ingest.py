@@ -271,8 +271,8 @@ async def import_dump(request: Request, sc: Scope = Depends(scope)) -> dict[str,
         dump_import.build, data, account_sid=sc.account_sid, file_name=name,
         room_name=params.get("RoomName"), room_type=room_type, identity=params.get("ParticipantIdentity"),
         max_bytes=DUMP_EXPANSION * svc.settings.max_import_bytes)
-    await asyncio.to_thread(svc.pipeline.write_now, built.samples, built.events, period_ms=built.period_ms)
-    return built.result.to_json()
+    stored = await asyncio.to_thread(dump_import.store, svc.pipeline, built)
+    return stored.to_json()
 
 
 async def _multipart_file(request: Request, limit: int) -> tuple[bytes, str]:
