@@ -374,7 +374,7 @@ def test_help_of_every_command(cli: Cli) -> None:
         assert r.stdout.startswith("Usage: video-insights" + "".join(f" {p}" for p in path)), r.stdout[:200]
         assert r.stderr == ""
     for path, r in zip(paths, results, strict=True):
-        if path and not isinstance(commands[path], click.Group):  # INTERFACES.md: every command takes --store
+        if path and not isinstance(commands[path], click.Group):  # every command takes --store (docs/configuration.md)
             assert "--store" in r.stdout, f"{path} does not take --store"
     assert not cli.path.exists()  # asking for help touches no store
 

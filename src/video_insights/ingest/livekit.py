@@ -143,10 +143,10 @@ DISCONNECT_REASONS = (
     "ROOM_DELETED", "STATE_MISMATCH", "JOIN_FAILURE", "MIGRATION", "SIGNAL_CLOSE", "ROOM_CLOSED",
     "USER_UNAVAILABLE", "USER_REJECTED", "SIP_TRUNK_FAILURE", "CONNECTION_TIMEOUT", "MEDIA_FAILURE",
     "AGENT_ERROR")
-END_DUPLICATE_IDENTITY = "duplicate_identity"  # PRODUCT.md end reasons only a server can tell
+END_DUPLICATE_IDENTITY = "duplicate_identity"  # end reasons only a server can tell (docs/lifecycle.md)
 END_VIA_API = "disconnected_via_api"
-# DisconnectReason → PRODUCT.md's participant end reason. Reasons not listed (unknown, migration,
-# SIP and agent failures) say nothing PRODUCT.md names: the summary falls back as for a Twilio callback.
+# DisconnectReason → our participant end reason (docs/lifecycle.md). Reasons not listed (unknown, migration,
+# SIP and agent failures) say nothing our end reasons name: the summary falls back as for a Twilio callback.
 END_REASONS = {
     "CLIENT_INITIATED": lc.END_DISCONNECTED,
     "DUPLICATE_IDENTITY": END_DUPLICATE_IDENTITY,

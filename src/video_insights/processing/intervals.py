@@ -2,7 +2,7 @@
 
 Counters arrive cumulative; the deltas between consecutive samples of a series, and so every
 interval, are computed when read (query.samples), which keeps them a pure function of the stored
-samples. The rules (PRODUCT.md, "Metrics"):
+samples. The rules (docs/intervals.md):
 - the first sample of a series counts from zero (counters are cumulative since the stream started),
   over the source's nominal sampling period;
 - a counter that goes down (new SSRC, restarted peer connection, reconnect) starts a new series: the

@@ -22,7 +22,7 @@ SESSION_CONNECT = "session/connect"  # the gateway's connect message: publisher 
 CLIENT_DISCONNECTED = "room/disconnected"
 IMPORTED_DUMP = "import/dump"  # a dump was imported: user agent and file name
 
-# End reasons (PRODUCT.md, "participant end reason").
+# End reasons (docs/lifecycle.md, "Participant end reason").
 END_DISCONNECTED = "participant_disconnected"
 END_ROOM_ENDED = "room_ended"
 END_MEDIA_ERROR = "media_connection_error"

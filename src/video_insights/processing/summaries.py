@@ -106,7 +106,7 @@ def _leave(events: Sequence[Event], last_activity: int | None, room_end_ms: int 
         return said_bye.ts_ms, lc.END_MEDIA_ERROR if failed else lc.END_DISCONNECTED, None
     if room_end_ms is not None:
         return room_end_ms, lc.END_ROOM_ENDED, None
-    # Webhooks are authoritative for the lifecycle (PRODUCT.md): a participant they announced stays
+    # Webhooks are authoritative for the lifecycle (docs/lifecycle.md): a participant they announced stays
     # until they say it left or the room ended, however quiet its telemetry (or absent: webhook-only).
     announced = any(e.source in (Source.TWILIO, Source.LIVEKIT) for e in events)
     if not announced and last_activity is not None and ctx.now_ms - last_activity > ctx.participant_timeout_ms:

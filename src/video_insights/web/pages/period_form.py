@@ -5,7 +5,7 @@ The form sends `_period` (a range such as `24h`, `all`, or `custom`) and, for a 
 viewer's own time zone, so the page's script adds the zone as `_tz` and the server reads the values
 in it. Without the script the values are read as UTC, which the form's hint says. `_period` and
 `_tz` only ever come from the form: the canonical URL the browser is redirected to holds `_range` or
-`_since`/`_until` in UTC, as INTERFACES.md describes.
+`_since`/`_until` in UTC, as docs/api.md describes.
 """
 
 from __future__ import annotations
