@@ -20,6 +20,7 @@ from video_insights.store.base import Store
 from video_insights.web import errors
 from video_insights.web.api import admin, dashboard, health, ingest, livekit, twilio_compat
 from video_insights.web.deps import Services
+from video_insights.web.head import HeadAsGet
 from video_insights.web.pages import ROUTERS as PAGE_ROUTERS
 from video_insights.web.pages.render import STATIC
 from video_insights.web.timing import ServerTiming
@@ -56,6 +57,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"],
                        allow_headers=["Authorization", "Content-Type"])
     app.add_middleware(ServerTiming)
+    app.add_middleware(HeadAsGet)  # outermost: every route, and the error pages, answer HEAD as GET
     errors.install(app)
     for router in (health.router, twilio_compat.router, dashboard.router, ingest.router, livekit.router, admin.router,
                    *PAGE_ROUTERS):
