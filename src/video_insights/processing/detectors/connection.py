@@ -86,7 +86,8 @@ _MAX_TRACKS = 20  # the longest stalls listed on the issue
 def _cpu_pressure(e: Event) -> tuple[Hashable, bool] | None:
     if e.name != "system/cpu-pressure-changed":
         return None
-    return "cpu", e.payload.get("pressure") in _PRESSED
+    pressure = e.payload.get("pressure")
+    return "cpu", isinstance(pressure, str) and pressure in _PRESSED
 
 
 @detector(IssueType.CPU_PRESSURE)
