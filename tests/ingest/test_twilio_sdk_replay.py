@@ -154,3 +154,22 @@ def test_every_event_group_is_stored_and_summarised(live_server: Any, creds: Any
                                           "remote_candidate_type": "host", "protocol": "udp",
                                           "relay_protocol": "udp", "network_type": "wifi"}
     assert p["end_reason"] == "media_connection_error"
+
+
+def test_the_same_frames_as_an_http_batch_are_accepted(live_server: Any, creds: Any) -> None:
+    """All or nothing holds for malformed input only: the SDK's entries without media do not make the
+    batch malformed."""
+    connect_frame, *events = _shifted(_frames("clean"))
+    room, participant = new_sid("RM"), new_sid("PA")
+    token = mint_token(creds.account_sid, creds.key_sid, creds.key_secret, "batch")
+    connect_frame |= {"token": token, "publisher": {**connect_frame["publisher"], "roomSid": room,
+                                                    "participantSid": participant}}
+    body = [connect_frame, *({k: v for k, v in e.items() if k != "session"} for e in events)]
+    with live_server.client() as c:
+        r = c.post("/v1/VideoEvents", content=orjson.dumps(body), headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200, r.text
+    assert r.json()["accepted"] == len(body)
+    live_server.flush()
+    with live_server.client(creds) as client:
+        m = client.get(f"/v1/Video/Rooms/{room}/Participants/{participant}/Metrics").json()
+    assert sorted(t["kind"] for t in m["send"]) == ["audio", "video"]
