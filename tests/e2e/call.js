@@ -85,10 +85,13 @@ function relayCandidate(port) {
 }
 
 // Starts the call; resolves once both sides are connected. `relay` = [port for pc1, port for pc2].
-window.startCall = async ({ relay, simulcast = false, width = 640, height = 480 }) => {
+// `watch(pc1, stream)`, if given, sees the sender's connection before it negotiates and the media it
+// got from getUserMedia (the SDK test reports their events as twilio-video.js would).
+window.startCall = async ({ relay, simulcast = false, width = 640, height = 480, watch = null }) => {
   const pc1 = new RTCPeerConnection();
   const pc2 = new RTCPeerConnection();
   const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width, height } });
+  if (watch) watch(pc1, stream);
   pc1.addTransceiver(stream.getAudioTracks()[0], { direction: "sendonly" });
   pc1.addTransceiver(stream.getVideoTracks()[0], {
     direction: "sendonly",

@@ -80,11 +80,14 @@ class _Pages(BaseHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def page_server() -> Iterator[Callable[[str, str], str]]:
+def page_server() -> Iterator[Callable[..., str]]:
     """`page_server(path, html)` serves `html` at `path` (the app's own origin, not the service's)
-    and returns its URL; `/call.js` is the loopback call, `/collector.js` a copy of the collector."""
+    and returns its URL (`content_type` for other than HTML); `/call.js` is the loopback call,
+    `/sdk_insights.js` wires twilio-video.js's insights code to it, `/collector.js` is a copy of the
+    collector."""
     pages: dict[str, tuple[str, str]] = {
         "/call.js": ("text/javascript", (HERE / "call.js").read_text()),
+        "/sdk_insights.js": ("text/javascript", (HERE / "sdk_insights.js").read_text()),
         # The collector bundled with the app, as a page that must not depend on the service would.
         "/collector.js": ("text/javascript", (STATIC / "collector.js").read_text()),
     }
@@ -94,8 +97,8 @@ def page_server() -> Iterator[Callable[[str, str], str]]:
     thread.start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
 
-    def serve(path: str, html: str) -> str:
-        pages[path] = ("text/html", html)
+    def serve(path: str, html: str, content_type: str = "text/html") -> str:
+        pages[path] = (content_type, html)
         return base + path
 
     yield serve

@@ -643,6 +643,34 @@ def test_ws_bad_events_are_dropped_and_the_session_goes_on(server: Server, acct:
         assert [t["track_sid"] for t in metrics["send"]] == ["MT" + "5" * 32]
 
 
+def test_ws_bad_entry_is_dropped_alone_and_counted_by_reason(server: Server, acct: Creds) -> None:
+    room, participant = new_sid("RM"), new_sid("PA")
+    token = mint_token(acct.account_sid, acct.key_sid, acct.key_secret, "alice")
+    before = server.health()["gateway_rejections"]
+    report = _stats_event()
+    good_video = {**report["payload"]["localAudioTrackStats"][0], "ssrc": "2222", "trackSid": "MT" + "6" * 32,
+                  "codec": "VP8", "kind": "video"}
+    report["payload"]["localVideoTrackStats"] = [good_video, {**good_video, "ssrc": "3333", "packetsSent": "many"}]
+    # twilio-video.js's entry for a receiver without media: skipped, not refused.
+    report["payload"]["audioTrackStats"] = [{"trackId": "t", "trackSid": "MT" + "7" * 32, "timestamp": 0,
+                                             "packetsLost": None, "bytesReceived": None, "packetsReceived": None}]
+    with ws_connect(server.ws_url, open_timeout=10) as ws:
+        ws.send(json.dumps(_connect_message(token, room, participant)))
+        ws.recv(timeout=10)
+        ws.send(json.dumps(report))
+        ws.send("{not json")
+        ws.send(json.dumps({**_stats_event(), "group": 5}))
+        assert ws.ping().wait(10)
+    server.flush()
+    after = server.health()["gateway_rejections"]
+    assert {k: after[k] - before[k] for k in after if after[k] != before[k]} == {
+        "malformed_entry": 1, "malformed_json": 1, "malformed_event": 1}
+    with server.client(acct) as c:
+        metrics = c.get(f"/v1/Video/Rooms/{room}/Participants/{participant}/Metrics").json()
+        assert sorted(t["track_sid"] for t in metrics["send"]) == ["MT" + "5" * 32, "MT" + "6" * 32]
+        assert metrics["receive"] == []
+
+
 def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 

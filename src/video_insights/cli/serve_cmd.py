@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 
 import click
 import uvicorn
@@ -34,10 +35,25 @@ def serve(host: str | None, port: int | None, demo: bool, store: str | None) -> 
     local = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
     app.state.control_url = f"http://{local}:{settings.port}"
     tune_gc()
+    show_logs(settings.log_level)
     # No permessage-deflate: a stats report is ~1 KB every 10 s per participant, so compression saves
     # little bandwidth, while inflating every message cost the event loop ~8 % of its time at load.
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level, ws="websockets-sansio",
                 ws_per_message_deflate=False)
+
+
+def show_logs(level: str) -> None:
+    """Our own loggers to stderr at the service's log level. uvicorn configures only its loggers, and
+    without a handler Python prints a bare message for warnings and nothing below them: a rejected
+    gateway event (ingest.rejections) must show, with its level and source, in the server's output."""
+    logger = logging.getLogger("video_insights")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
+    # uvicorn's "trace" is below DEBUG, a level the logging module does not name.
+    logger.setLevel(logging.getLevelNamesMapping().get(level.upper(), logging.DEBUG))
 
 
 def tune_gc() -> None:

@@ -23,7 +23,8 @@ from video_insights.errors import BadRequest, Unauthorized
 from video_insights.ingest import livekit
 from video_insights.ingest import validate as v
 from video_insights.ingest.auth import TokenGrant, verify_token
-from video_insights.ingest.gateway_wire import EventMessage, StatsReport, field_error, report_rows
+from video_insights.ingest.gateway_wire import EventMessage, StatsReport, field_error, report_rows, salvage_report
+from video_insights.ingest.rejections import Rejections
 from video_insights.model.ids import derived_sid, is_sid, normalise_sid, room_sid_for_name, sid_key
 from video_insights.model.records import Event, Source
 from video_insights.processing import lifecycle as lc
@@ -54,6 +55,10 @@ class GatewaySession:
         return f"{body}.{sig}"
 
 
+class NotJson(BadRequest):
+    """A message that is not JSON at all (told apart from a malformed one in the rejection counts)."""
+
+
 LIVEKIT_PARTICIPANT = re.compile(r"PA_[A-Za-z0-9]{1,64}")
 
 
@@ -61,7 +66,12 @@ class Gateway:
     def __init__(self, store: Store, settings: Settings) -> None:
         self.store = store
         self.settings = settings
-        self.rejected = 0
+        self.rejections = Rejections()
+
+    @property
+    def rejected(self) -> int:
+        """Events and stats entries refused since start, whatever the reason."""
+        return self.rejections.total
 
     # -- connect ---------------------------------------------------------------------------------
     def connect(self, message: Any) -> tuple[GatewaySession, str, Event]:
@@ -186,26 +196,35 @@ class Gateway:
         try:
             msg = _EVENT_DECODER.decode(raw)
         except (msgspec.ValidationError, msgspec.DecodeError) as e:
-            raise BadRequest(field_error(e, path) if isinstance(e, msgspec.ValidationError)
-                             else f"{path}: malformed JSON ({e})") from None
+            if isinstance(e, msgspec.ValidationError):
+                raise BadRequest(field_error(e, path)) from None
+            raise NotJson(f"{path}: malformed JSON ({e})") from None
         if msg.type != "event":
             raise BadRequest(f"{path}.type: expected 'event', got {msg.type!r}")
         if not msg.group or not msg.name:
             raise BadRequest(f"{path}.{'group' if not msg.group else 'name'}: required")
         return msg
 
-    def records(self, session: GatewaySession, msg: EventMessage, path: str = "message"
-                ) -> tuple[list[Row], list[Event]]:
-        """The stream_samples rows or the event one decoded message carries."""
+    def records(self, session: GatewaySession, msg: EventMessage, path: str = "message",
+                dropped: list[str] | None = None) -> tuple[list[Row], list[Event]]:
+        """The stream_samples rows or the event one decoded message carries.
+
+        Without `dropped`, anything malformed rejects the message (BadRequest), as an HTTP batch is all
+        or nothing. With it, a malformed stats-report entry is left out, its reason appended there, and
+        the report's other entries are kept: only a message that is unusable as a whole raises."""
         ts = self._timestamp(msg.timestamp, path)
         if msg.group == "quality" and msg.name == "stats-report":
+            where = f"{path}.payload"
             try:
-                report = _STATS_DECODER.decode(msg.payload)
+                try:
+                    report = _STATS_DECODER.decode(msg.payload)
+                except msgspec.ValidationError as e:
+                    if dropped is None:
+                        raise BadRequest(field_error(e, where)) from None
+                    report = salvage_report(msg.payload, where, dropped)
                 return report_rows(report, account_sid=session.account_sid, room_sid=session.room_sid,
                                    participant_sid=session.participant_sid, ts_ms=ts, period_ms=GATEWAY_PERIOD_MS,
-                                   path=f"{path}.payload"), []
-            except msgspec.ValidationError as e:
-                raise BadRequest(field_error(e, f"{path}.payload")) from None
+                                   path=where, dropped=dropped), []
             except ValueError as e:
                 raise BadRequest(str(e)) from None
         payload = v.obj(msgspec.json.decode(msg.payload), f"{path}.payload")
@@ -214,9 +233,9 @@ class Gateway:
         return [], [Event(session.account_sid, session.room_sid, session.participant_sid, ts, Source.GATEWAY,
                           f"{msg.group}/{msg.name}", payload)]
 
-    def parse_event(self, session: GatewaySession, raw: bytes | str, path: str = "message"
-                    ) -> tuple[list[Row], list[Event]]:
-        return self.records(session, self.decode_event(raw, path), path)
+    def parse_event(self, session: GatewaySession, raw: bytes | str, path: str = "message",
+                    dropped: list[str] | None = None) -> tuple[list[Row], list[Event]]:
+        return self.records(session, self.decode_event(raw, path), path, dropped)
 
     @staticmethod
     def _timestamp(ts: float | None, path: str) -> int:

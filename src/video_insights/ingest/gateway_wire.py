@@ -71,7 +71,8 @@ class TrackEntry(msgspec.Struct):
     totalSamplesReceived: Num | None = None
 
 
-Entries = Annotated[list[TrackEntry], msgspec.Meta(max_length=200)]
+_MAX_ENTRIES = 200
+Entries = Annotated[list[TrackEntry], msgspec.Meta(max_length=_MAX_ENTRIES)]
 
 
 class StatsReport(msgspec.Struct):
@@ -222,20 +223,74 @@ def entry_to_sample(e: TrackEntry, *, direction: Direction, kind: MediaKind, acc
     return StreamSample(**fields, track_sid=e.trackSid or None)
 
 
+def is_placeholder(e: TrackEntry) -> bool:
+    """twilio-video.js lists a track for every transceiver, media or not: a receiver that never got a
+    packet shows as an entry with no SSRC and every counter null (its timestamp 0). Such an entry says
+    nothing and is skipped; an entry without an SSRC that does count something is malformed."""
+    return e.ssrc is None and not (e.bytesSent or e.packetsSent or e.bytesReceived or e.packetsReceived
+                                   or e.packetsLost)
+
+
 def report_rows(report: StatsReport, *, account_sid: str, room_sid: str, participant_sid: str, ts_ms: int,
-                period_ms: int, path: str) -> list[Row]:
+                period_ms: int, path: str, dropped: list[str] | None = None) -> list[Row]:
+    """The report's rows. A malformed entry raises ValueError naming it, unless `dropped` is given:
+    then its message goes there and the report's other entries are kept."""
     pc_id = report.peerConnectionId or "pc"
     key = sid_key(participant_sid)
     out: list[Row] = []
     for name, (direction, kind) in LISTS.items():
-        first = len(out)
-        try:
-            for entry in getattr(report, name):
+        for i, entry in enumerate(getattr(report, name)):
+            if entry.ssrc is None and is_placeholder(entry):
+                continue
+            try:
                 out.append(_row(entry, direction, kind, account_sid, room_sid, participant_sid, key, pc_id, ts_ms,
                                 period_ms))
-        except _Invalid as error:  # the entry that failed is the one after those appended
-            raise ValueError(f"{path}.{name}[{len(out) - first}].{error}") from None
+            except _Invalid as error:
+                message = f"{path}.{name}[{i}].{error}"
+                if dropped is None:
+                    raise ValueError(message) from None
+                dropped.append(message)
     return out
+
+
+_REPORT_HEAD = msgspec.json.Decoder(dict[str, msgspec.Raw])
+
+
+class _ReportHead(msgspec.Struct):
+    peerConnectionId: ShortStr | None = None
+
+
+def salvage_report(payload: bytes, path: str, dropped: list[str]) -> StatsReport:
+    """A report that failed to decode as a whole, entry by entry: what is malformed (an entry, or a
+    list that is not one) goes to `dropped`, the rest is kept. Raises ValueError when the payload
+    itself is unusable (not an object, or a peerConnectionId that is not a short string). Only runs
+    for reports with something wrong, so the common path keeps its single decode."""
+    try:
+        head = _REPORT_HEAD.decode(payload)
+        pc = msgspec.convert({"peerConnectionId": msgspec.json.decode(head["peerConnectionId"])}
+                             if "peerConnectionId" in head else {}, _ReportHead)
+    except (msgspec.ValidationError, msgspec.DecodeError) as e:
+        raise ValueError(field_error(e, path) if isinstance(e, msgspec.ValidationError)
+                         else f"{path}: expected a JSON object") from None
+    lists: dict[str, list[TrackEntry]] = {}
+    for name in LISTS:
+        if name not in head:
+            continue
+        items = msgspec.json.decode(head[name])
+        if not isinstance(items, list):
+            dropped.append(f"{path}.{name}: expected an array")
+            continue
+        if len(items) > _MAX_ENTRIES:
+            dropped.append(f"{path}.{name}: too many entries (at most {_MAX_ENTRIES})")
+            continue
+        kept = []
+        for i, item in enumerate(items):
+            try:
+                kept.append(convert_entry(item, f"{path}.{name}[{i}]"))
+            except ValueError as e:
+                dropped.append(str(e))
+        lists[name] = kept
+    return StatsReport(peerConnectionId=pc.peerConnectionId, **lists)
 
 
 def report_samples(report: StatsReport, *, account_sid: str, room_sid: str, participant_sid: str, ts_ms: int,
@@ -251,6 +306,8 @@ def report_samples(report: StatsReport, *, account_sid: str, room_sid: str, part
 
 
 def convert_entry(entry: Any, path: str) -> TrackEntry:
+    if not isinstance(entry, dict):
+        raise ValueError(f"{path}: expected an object")
     try:
         return msgspec.convert(entry, TrackEntry)
     except msgspec.ValidationError as e:

@@ -21,6 +21,8 @@ class IssueType(StrEnum):
     REPEATED_RECONNECTS = "repeated_reconnects"
     SLOW_CONNECTION_SETUP = "slow_connection_setup"
     GET_USER_MEDIA_FAILURE = "get_user_media_failure"
+    CPU_PRESSURE = "cpu_pressure"
+    VIDEO_STALLED = "video_stalled"
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,8 @@ CATALOG: dict[IssueType, IssueInfo] = {i.type: i for i in (
               "Packets the participant sent never arrived. Loss makes video freeze, frame rates drop and "
               "audio choppy; it usually comes from a congested or wireless network on the sender's side.",
               "Cumulative packet loss of a published track over its whole life, 100 × Σ lost / "
-              "(Σ lost + Σ sent), at or above the threshold.", 5.0, "%", twilio=True),
+              "(Σ lost + Σ sent), at or above the threshold (Σ sent over the simulcast layers that report "
+              "loss).", 5.0, "%", twilio=True),
     IssueInfo(IssueType.ROUND_TRIP_TIME, "High round trip time",
               "Packets took long to travel to the server and back. High latency makes people talk over "
               "each other; it comes from slow or far-away networks or a server far from the participant.",
@@ -62,7 +65,7 @@ CATALOG: dict[IssueType, IssueInfo] = {i.type: i for i in (
               "shorter than 60 s are not judged (the estimator ramps up).", 0.30, "share"),
     IssueInfo(IssueType.ICE_FAILURE, "Connection failure",
               "The media connection failed (ICE or DTLS), so the participant lost audio and video.",
-              "An ICE or peer-connection state of `failed`.", None, ""),
+              "An ICE, DTLS or peer-connection state of `failed`.", None, ""),
     IssueInfo(IssueType.REPEATED_RECONNECTS, "Repeated reconnects",
               "The participant's connection dropped and was re-established several times.",
               "Reconnect attempts (room/reconnecting) at or above the threshold.", 3.0, "reconnects"),
@@ -73,6 +76,16 @@ CATALOG: dict[IssueType, IssueInfo] = {i.type: i for i in (
     IssueInfo(IssueType.GET_USER_MEDIA_FAILURE, "Camera or microphone failure",
               "The browser could not open the camera or microphone (denied, busy or missing).",
               "A getUserMedia failure or denial.", None, ""),
+    IssueInfo(IssueType.CPU_PRESSURE, "CPU pressure",
+              "The device's CPU was under serious or critical pressure, which makes the browser lower video "
+              "quality and can make audio and video stutter.",
+              "Time the browser's Compute Pressure state (system/cpu-pressure-changed) was `serious` or "
+              "`critical`, at or above the threshold.", 5.0, "s"),
+    IssueInfo(IssueType.VIDEO_STALLED, "Stalled video",
+              "Video the participant received stopped: it played at under half a frame per second.",
+              "Longest time a received track stayed stalled (track-warning-raised/track-stalled until its "
+              "track-warning-cleared, or the participant's last activity), at or above the threshold.",
+              5.0, "s"),
 )}
 
 

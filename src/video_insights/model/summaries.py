@@ -28,10 +28,11 @@ class TrackStats:
     freeze_count: int = 0
     freezes_duration_s: float = 0.0
     samples: int = 0  # distinct samples it was computed from: tells a stored metrics document is current
+    loss_packets: int | None = None  # packets of the layers that report loss (None: all of them)
 
     @property
     def loss_pct(self) -> float | None:
-        total = self.packets_lost + self.packets
+        total = self.packets_lost + (self.packets if self.loss_packets is None else self.loss_packets)
         return 100.0 * self.packets_lost / total if total > 0 else None
 
 

@@ -278,8 +278,6 @@ def _entry_to_sample(
     participant_sid: str, pc_id: str, ts_ms: int | None, path: str,
 ) -> StreamSample:
     """Read an entry back exactly as the gateway does (one validator for both paths)."""
-    if not isinstance(entry, dict):
-        raise ValueError(f"{path}: expected an object")
     return entry_to_sample(convert_entry(entry, path), direction=direction, kind=kind, account_sid=account_sid,
                            room_sid=room_sid, participant_sid=participant_sid, pc_id=pc_id, ts_ms=ts_ms,
                            path=path)

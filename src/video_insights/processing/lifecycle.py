@@ -27,7 +27,7 @@ END_DISCONNECTED = "participant_disconnected"
 END_ROOM_ENDED = "room_ended"
 END_MEDIA_ERROR = "media_connection_error"
 END_SIGNALING_ERROR = "signaling_connection_error"
-MEDIA_FAILURE_EVENTS = {"ice-connection-state/failed", "pc-connection-state/failed"}
+MEDIA_FAILURE_EVENTS = {"ice-connection-state/failed", "pc-connection-state/failed", "dtls-transport-state/failed"}
 
 ROOM_ENDED_VIA_API = "room_ended_via_api"
 ROOM_TIMEOUT = "timeout"

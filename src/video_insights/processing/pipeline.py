@@ -423,14 +423,15 @@ class Pipeline:
         out: dict[str, list[TrackStats]] = defaultdict(list)
         for r in rows:
             (pid, sid, kind, direction, first, last, codec, b, p, lost, seconds, rtt, rtt_n, jitter, cpu, bw,
-             freezes, frozen, n) = r
+             freezes, frozen, n, loss_packets) = r
             out[pid].append(TrackStats(
                 track_sid=sid, kind=kind, direction=direction, first_ms=int(first), last_ms=int(last),
                 codec=codec, bytes=int(b or 0), packets=int(p or 0), packets_lost=int(lost or 0),
                 seconds=float(seconds or 0), rtt_avg_ms=None if rtt is None else float(rtt),
                 rtt_intervals=int(rtt_n or 0), jitter_avg_ms=None if jitter is None else float(jitter),
                 ql_cpu_s=float(cpu or 0), ql_bandwidth_s=float(bw or 0), freeze_count=int(freezes or 0),
-                freezes_duration_s=float(frozen or 0), samples=int(n or 0)))
+                freezes_duration_s=float(frozen or 0), samples=int(n or 0),
+                loss_packets=None if loss_packets is None else int(loss_packets)))
         return out
 
     def refresh_in_progress(self, idle_ms: int) -> int:

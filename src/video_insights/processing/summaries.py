@@ -90,6 +90,31 @@ def _client_fields(summary: ParticipantSummary, events: Sequence[Event]) -> None
     summary.sdk_name, summary.sdk_version = info.sdk_name, info.sdk_version
 
 
+_ACTIVE_PAIR = "quality/active-ice-candidate-pair"  # twilio-video.js, every 20 s
+_SELECTED_PAIR = "ice-candidate/selected-ice-candidate-pair"  # on each change of the selected pair
+_NETWORK_TYPE = "network/network-type-changed"
+
+
+def _short(value: Any) -> str | None:
+    return value if isinstance(value, str) and 0 < len(value) <= 32 else None
+
+
+def _network(events: Sequence[Event]) -> dict[str, Any] | None:
+    """How the participant's media went, from the last active (else selected) ICE candidate pair:
+    relayed through TURN or direct, over which protocol, on which kind of network."""
+    pair = _last(events, _ACTIVE_PAIR) or _last(events, _SELECTED_PAIR)
+    if pair is None:
+        return None
+    local, remote = (pair.payload.get(k) for k in ("localCandidate", "remoteCandidate"))
+    local, remote = (c if isinstance(c, dict) else {} for c in (local, remote))
+    types = _short(local.get("candidateType")), _short(remote.get("candidateType"))
+    changed = _last(events, _NETWORK_TYPE)
+    return {"relayed": "relay" in types, "local_candidate_type": types[0], "remote_candidate_type": types[1],
+            "protocol": _short(local.get("protocol")), "relay_protocol": _short(local.get("relayProtocol")),
+            "network_type": _short(local.get("networkType"))
+            or (_short(changed.payload.get("networkType")) if changed else None)}
+
+
 def _leave(events: Sequence[Event], last_activity: int | None, room_end_ms: int | None,
            ctx: SummaryContext) -> tuple[int | None, str | None, int | None]:
     """(leave time, end reason, duration stated by the source) of one participant."""
@@ -141,6 +166,9 @@ def summarize_participant(account_sid: str, room_sid: str, participant_sid: str,
     s.error_code = int(error) if _ERROR_CODE.fullmatch(str(error)) else None
     s.codecs = sorted({c for t in stats if (c := lc.normalise_codec(t.codec))})
     s.tracks = _tracks_of(events, stats)
+    network = _network(events)
+    if network is not None:
+        s.properties["network"] = network
     s.issues = detect_all(DetectorInput(participant_sid, stats, events), ctx.issue_configs)
     return s
 

@@ -38,11 +38,15 @@ def _deltas_cte() -> str:
     return f"{dedup}, {lagged}, {delta}"
 
 
+# Send loss is pooled over the layers that report it in the interval (`pl`: their packets):
+# twilio-video.js gives packetsLost for one simulcast layer only (the one its getStats matches to
+# remote-inbound-rtp), and counting the other layers' packets as delivered would hide most of the loss.
 _SEND_PER_SSRC = """
   per_ssrc AS (
     SELECT participant_sid, track_sid, ssrc, bucket_ms, max(kind) AS kind, max(codec) AS codec,
       min(ts_ms) AS first_ms, max(ts_ms) AS last_ms, count(*) AS n,
       sum(d_bytes) AS b, sum(d_t_ms) AS dt, sum(d_packets) AS p, sum(d_packets_lost) AS l,
+      CASE WHEN count(d_packets_lost) > 0 THEN sum(d_packets) END AS pl,
       CASE WHEN sum(d_rtt_measurements) > 0 THEN 1000.0 * sum(d_total_rtt_s) / sum(d_rtt_measurements)
            ELSE avg(rtt_ms) END AS rtt,
       avg(jitter_ms) AS jitter, max(frame_rate) AS fr, max(frame_width) AS fw, max(frame_height) AS fh,
@@ -53,7 +57,7 @@ _SEND_PER_SSRC = """
     SELECT participant_sid, track_sid, bucket_ms, max(kind) AS kind, max(codec) AS codec,
       min(first_ms) AS first_ms, max(last_ms) AS last_ms, sum(n) AS n,
       sum(b * 8000.0 / CASE WHEN dt > 0 THEN dt END) AS bitrate, sum(b) AS b, sum(p) AS p, sum(l) AS l,
-      max(dt) AS dt, max(rtt) AS rtt, max(jitter) AS jitter, max(fr) AS fr, max(fw) AS fw, max(fh) AS fh,
+      sum(pl) AS pl, max(dt) AS dt, max(rtt) AS rtt, max(jitter) AS jitter, max(fr) AS fr, max(fw) AS fw, max(fh) AS fh,
       max(cpu) AS cpu, max(bw) AS bw, max(qlr) AS qlr, sum(rtx) AS rtx, sum(nack) AS nack, sum(pli) AS pli
     FROM per_ssrc GROUP BY participant_sid, track_sid, bucket_ms)"""
 
@@ -72,7 +76,7 @@ def _intervals_template(where: str) -> str:
     side they are ("send": track, kind, codec…; "recv": peer connection and the receive measures)."""
     return (f"WITH {_deltas_cte().format(where=where)}, {_SEND_PER_SSRC}, {_RECV_PER_PC} "
             "SELECT participant_sid, 'send' AS side, track_sid, kind, codec, bucket_ms, bitrate, "
-            "CASE WHEN l + p > 0 THEN 100.0 * l / (l + p) END AS loss, rtt, jitter, fr, fw, fh, qlr, "
+            "CASE WHEN l + pl > 0 THEN 100.0 * l / (l + pl) END AS loss, rtt, jitter, fr, fw, fh, qlr, "
             "cpu, bw, rtx, nack, pli, NULL AS freezes, NULL AS frozen_s, NULL AS concealment FROM per_track "
             "UNION ALL "
             "SELECT participant_sid, 'recv', pc_id, NULL, NULL, bucket_ms, "
@@ -108,11 +112,11 @@ def _track_stats_template() -> str:
     return (f"WITH {_deltas_cte().format(where=_WHERE_MANY)}, {_SEND_PER_SSRC}, {_RECV_PER_PC} "
             "SELECT participant_sid, track_sid, max(kind) AS kind, 'send' AS direction, min(first_ms), "
             "max(last_ms), max(codec), sum(b), sum(p), sum(l), sum(dt) / 1000.0, avg(rtt), count(rtt), "
-            "avg(CASE WHEN kind = 'audio' THEN jitter END), sum(cpu), sum(bw), 0, 0.0, sum(n) "
+            "avg(CASE WHEN kind = 'audio' THEN jitter END), sum(cpu), sum(bw), 0, 0.0, sum(n), sum(pl) "
             "FROM per_track GROUP BY participant_sid, track_sid "
             "UNION ALL "
             "SELECT participant_sid, pc_id, kind, 'recv', min(first_ms), max(last_ms), NULL, sum(b), sum(p), "
-            "sum(l), sum(dt) / 1000.0, NULL, 0, avg(jitter), 0.0, 0.0, sum(freezes), sum(frozen_s), sum(n) "
+            "sum(l), sum(dt) / 1000.0, NULL, 0, avg(jitter), 0.0, 0.0, sum(freezes), sum(frozen_s), sum(n), sum(p) "
             "FROM (SELECT participant_sid, pc_id, kind, bucket_ms, min(first_ms) AS first_ms, "
             "max(last_ms) AS last_ms, sum(b) AS b, sum(p) AS p, sum(l) AS l, max(dt) AS dt, "
             "max(jitter) AS jitter, sum(freezes) AS freezes, sum(frozen_s) AS frozen_s, sum(n) AS n FROM recv "

@@ -22,4 +22,5 @@ def healthz(request: Request) -> dict[str, Any]:
             "store_ms": round((time.perf_counter() - started) * 1000, 2),
             "pipeline": {"samples": st.samples, "events": st.events, "batches": st.batches,
                          "rooms_summarized": st.rooms_summarized, "errors": st.errors,
-                         "rejected_gateway_events": svc.gateway.rejected}}
+                         "rejected_gateway_events": svc.gateway.rejected},
+            "gateway_rejections": svc.gateway.rejections.snapshot()}

@@ -29,8 +29,9 @@ from video_insights.errors import (
 )
 from video_insights.ingest import dump_import, twilio_callbacks
 from video_insights.ingest.auth import TokenGrant, check_twilio_signature, verify_token
-from video_insights.ingest.gateway import GatewaySession
+from video_insights.ingest.gateway import GatewaySession, NotJson
 from video_insights.ingest.gateway_wire import field_error
+from video_insights.ingest.rejections import Reason
 from video_insights.model.records import Event
 from video_insights.store.base import Row
 from video_insights.web.deps import read_body, scope, services
@@ -93,19 +94,25 @@ async def _receive(ws: WebSocket) -> str | bytes:
 
 
 def _handle_ws_message(svc: Any, session: GatewaySession, text: str | bytes) -> None:
+    rejections = svc.gateway.rejections
     try:
         if len(text) > MAX_WS_MESSAGE:
-            raise BadRequest(f"message: over {MAX_WS_MESSAGE} bytes")
-        rows, events = svc.gateway.parse_event(session, text)
+            rejections.add(Reason.TOO_LARGE, f"message: over {MAX_WS_MESSAGE} bytes", session.participant_sid)
+            return
+        dropped: list[str] = []
+        rows, events = svc.gateway.parse_event(session, text, dropped=dropped)
+        for message in dropped:
+            rejections.add(Reason.MALFORMED_ENTRY, message, session.participant_sid)
         svc.pipeline.submit(events=events, rows=rows, rooms=[(session.account_sid, session.room_sid)])
     except VideoInsightsError as e:
         # One bad event must not end the session: we count it and log why (twilio-video.js does not
         # expect an answer to events, so none is sent).
-        svc.gateway.rejected += 1
-        log.info("gateway event rejected: %s", e.message)
+        reason = (Reason.MALFORMED_JSON if isinstance(e, NotJson) else
+                  Reason.BAD_SESSION if isinstance(e, Unauthorized) else Reason.MALFORMED_EVENT)
+        rejections.add(reason, e.message, session.participant_sid)
     except Exception:
         # Nor may a bug in a parser: the event is lost, the session and the other events are not.
-        svc.gateway.rejected += 1
+        rejections.add(Reason.INTERNAL_ERROR, "see the traceback that follows", session.participant_sid)
         log.exception("gateway event failed")
 
 
