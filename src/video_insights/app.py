@@ -22,6 +22,7 @@ from video_insights.web.api import admin, dashboard, health, ingest, livekit, tw
 from video_insights.web.deps import Services
 from video_insights.web.pages import ROUTERS as PAGE_ROUTERS
 from video_insights.web.pages.render import STATIC
+from video_insights.web.security_headers import SecurityHeaders
 from video_insights.web.timing import ServerTiming
 
 
@@ -50,12 +51,13 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
 
     app = FastAPI(title="Video Insights", version=__version__, lifespan=lifespan,
                   description="Call-quality analytics for WebRTC video applications. "
-                              "Twilio Video Log Analyzer compatible.", docs_url="/docs/api")
+                              "Twilio Video Log Analyzer compatible.", docs_url=None, redoc_url=None)
     app.state.services = svc
     # The collector runs on the app's own origin: the token, not the origin, authorises telemetry.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"],
                        allow_headers=["Authorization", "Content-Type"])
     app.add_middleware(ServerTiming)
+    app.add_middleware(SecurityHeaders)
     errors.install(app)
     for router in (health.router, twilio_compat.router, dashboard.router, ingest.router, livekit.router, admin.router,
                    *PAGE_ROUTERS):
