@@ -100,7 +100,8 @@ def check_twilio_signature(auth_token: str, url: str, params: Mapping[str, str |
         candidates.add(url.replace(":443/", "/", 1))
     if url.startswith("http://") and ":80/" in url:
         candidates.add(url.replace(":80/", "/", 1))
+    given = signature.encode("utf-8", "surrogatepass")  # bytes: compare_digest refuses non-ASCII str
     for u in candidates:
-        if hmac.compare_digest(twilio_signature(auth_token, u, params), signature):
+        if hmac.compare_digest(twilio_signature(auth_token, u, params).encode(), given):
             return
     raise Forbidden("X-Twilio-Signature does not match: check the account's auth token and the callback URL")

@@ -174,7 +174,7 @@ class Gateway:
             raise Unauthorized("message.session: malformed") from None
         key = find_key(self.store, key_sid) if isinstance(key_sid, str) else None
         expected = hmac.new(key.secret.encode(), body.encode(), hashlib.sha256).hexdigest()[:32] if key else ""
-        if key is None or not hmac.compare_digest(expected, sig):
+        if key is None or not hmac.compare_digest(expected.encode(), sig.encode("utf-8", "surrogatepass")):
             raise Unauthorized("message.session: not issued by this service")
         if account_sid is not None and account != account_sid:
             raise Unauthorized("message.session: belongs to another account than the access token")

@@ -31,6 +31,7 @@ from video_insights.ingest import dump_import, twilio_callbacks
 from video_insights.ingest.auth import TokenGrant, check_twilio_signature, verify_token
 from video_insights.ingest.gateway import GatewaySession
 from video_insights.ingest.gateway_wire import field_error
+from video_insights.ingest.json_depth import check_depth
 from video_insights.model.records import Event
 from video_insights.store.base import Row
 from video_insights.web.deps import read_body, scope, services
@@ -48,6 +49,7 @@ MULTIPART_OVERHEAD = 65_536  # part headers and small fields around the file
 
 
 def _json(raw: bytes | str | memoryview, what: str) -> Any:
+    check_depth(raw, what)
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as e:
@@ -96,6 +98,7 @@ def _handle_ws_message(svc: Any, session: GatewaySession, text: str | bytes) -> 
     try:
         if len(text) > MAX_WS_MESSAGE:
             raise BadRequest(f"message: over {MAX_WS_MESSAGE} bytes")
+        check_depth(text, "message")
         rows, events = svc.gateway.parse_event(session, text)
         svc.pipeline.submit(events=events, rows=rows, rooms=[(session.account_sid, session.room_sid)])
     except VideoInsightsError as e:
@@ -127,6 +130,7 @@ class Beacon(msgspec.Struct, forbid_unknown_fields=True):
 async def video_events_http(request: Request) -> dict[str, Any]:
     svc = services(request)
     body = await read_body(request, svc.settings.max_body_bytes)
+    check_depth(body, "body")
     header = request.headers.get("authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else request.query_params.get("token")
     beacon = None if token else _beacon(body)

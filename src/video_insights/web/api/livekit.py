@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from video_insights.accounts import find_account, find_key_by_livekit
 from video_insights.errors import Forbidden, UnsupportedMedia
 from video_insights.ingest import livekit
+from video_insights.ingest.json_depth import check_depth
 from video_insights.web.deps import Services, read_body, services
 
 router = APIRouter(tags=["Ingest"])
@@ -29,6 +30,7 @@ def _bindings(request: Request, svc: Services) -> livekit.RoomBindings:
 async def livekit_webhook(request: Request) -> dict[str, Any]:
     svc = services(request)
     body = await read_body(request, svc.settings.max_body_bytes)
+    check_depth(body, "body")
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype not in livekit.CONTENT_TYPES:
         raise UnsupportedMedia(f"Content-Type: LiveKit webhooks are application/webhook+json, got {ctype or 'none'!r}")
