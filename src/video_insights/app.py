@@ -17,7 +17,7 @@ from video_insights.processing.scheduler import Scheduler
 from video_insights.settings import Settings
 from video_insights.store import open_store
 from video_insights.store.base import Store
-from video_insights.web import errors
+from video_insights.web import access_log, errors
 from video_insights.web.api import admin, dashboard, health, ingest, livekit, twilio_compat
 from video_insights.web.deps import Services
 from video_insights.web.pages import ROUTERS as PAGE_ROUTERS
@@ -35,6 +35,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        access_log.install()  # after uvicorn has configured its loggers
         pipeline.start()
         scheduler.start()
         control = None

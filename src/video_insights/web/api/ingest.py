@@ -130,13 +130,16 @@ class Beacon(msgspec.Struct, forbid_unknown_fields=True):
 async def video_events_http(request: Request) -> dict[str, Any]:
     svc = services(request)
     body = await read_body(request, svc.settings.max_body_bytes)
+    if "token" in request.query_params:
+        raise BadRequest("token: not accepted in the URL, where access logs keep it; send Authorization: "
+                         "Bearer <token>, or a body {\"token\": …, \"messages\": […]}")
     check_depth(body, "body")
     header = request.headers.get("authorization", "")
-    token = header[7:].strip() if header.lower().startswith("bearer ") else request.query_params.get("token")
+    token = header[7:].strip() if header.lower().startswith("bearer ") else None
     beacon = None if token else _beacon(body)
     token = token or (beacon.token if beacon else None)
     if not token:
-        raise Unauthorized("access token required: Authorization: Bearer <token>, ?token=, or a body "
+        raise Unauthorized("access token required: Authorization: Bearer <token>, or a body "
                            "{\"token\": …, \"messages\": […]}")
     grant = await asyncio.to_thread(verify_token, svc.store, token)  # before saying anything about the body
     messages = beacon.messages if beacon else _messages(body)
@@ -234,11 +237,12 @@ async def twilio_webhook(request: Request) -> dict[str, Any]:
         url = _public_url(request)
     params = dict(pairs)
     account_sid = params.get("AccountSid", "")
-    account = await asyncio.to_thread(find_account, svc.store, account_sid) if account_sid else None
-    if account is None:
-        raise Forbidden("AccountSid: not an account registered here (register it with `accounts create "
-                        "--sid … --auth-token …`)")
-    check_twilio_signature(account.auth_token, url, signed, request.headers.get("x-twilio-signature"))
+    if not account_sid:
+        raise Forbidden("AccountSid: required (Twilio signs every callback with its account)")
+    account = await asyncio.to_thread(find_account, svc.store, account_sid)
+    # An unknown account is answered as a wrong signature is: the answer must not say which exist.
+    check_twilio_signature(account.auth_token if account else None, url, signed,
+                           request.headers.get("x-twilio-signature"))
     event = twilio_callbacks.to_event(params)
     await asyncio.to_thread(svc.pipeline.write_now, (), [event])
     return {"accepted": True, "event": event.name, "room_sid": event.room_sid}

@@ -37,8 +37,7 @@ async def livekit_webhook(request: Request) -> dict[str, Any]:
     token, api_key = livekit.webhook_token(request.headers.get("authorization"))
     key = await asyncio.to_thread(find_key_by_livekit, svc.store, api_key)
     if key is None:
-        raise Forbidden(f"Authorization: LiveKit API key {api_key!r} is not registered here (register it with "
-                        "`video-insights keys create --account AC… --livekit-key … --livekit-secret …`)")
+        raise Forbidden(livekit.UNKNOWN_SIGNER)
     livekit.verify_webhook(body, token, api_key, key.secret)
     account = await asyncio.to_thread(find_account, svc.store, key.account_sid)
     room_type = livekit.room_type_of(account.settings if account else None)
