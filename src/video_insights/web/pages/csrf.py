@@ -1,9 +1,10 @@
 """CSRF protection for the console's forms that change something (log in, log out, switch account).
 
-Double submit: the browser holds a random token in an HttpOnly, SameSite=Strict cookie, and every such
+Double submit: the browser holds a random token in an HttpOnly, SameSite=Lax cookie, and every such
 form carries the same token in a hidden field. A page on another site can make the browser post a form,
 but it can neither read the cookie nor get it sent along with a cross-site post, so it cannot make the
-two match. A request the browser marks as cross-site (`Sec-Fetch-Site`) is refused outright.
+two match. A request the browser marks as cross-site (`Sec-Fetch-Site`) is refused outright. (Lax, not
+Strict: a link from another site must not make the page issue a new token under an open tab's forms.)
 See docs/security.md.
 """
 
@@ -37,7 +38,7 @@ def token(request: Request) -> str:
 def attach(request: Request, response: Response) -> None:
     issued = getattr(request.state, "csrf_issued", None)
     if issued is not None:
-        response.set_cookie(COOKIE, issued, httponly=True, samesite="strict", secure=request.url.scheme == "https",
+        response.set_cookie(COOKIE, issued, httponly=True, samesite="lax", secure=request.url.scheme == "https",
                             path="/")
 
 
