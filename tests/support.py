@@ -4,6 +4,7 @@ the recorded getStats series as twilio-video.js stats reports."""
 from __future__ import annotations
 
 import gzip
+import re
 import socket
 import subprocess
 import threading
@@ -34,6 +35,26 @@ class Creds:
     @property
     def basic(self) -> tuple[str, str]:
         return (self.account_sid, self.auth_token)
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token a console page's forms carry."""
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "no CSRF token in the page"
+    return found.group(1)
+
+
+def console_login(client: httpx.Client, creds: Creds, next: str = "/") -> httpx.Response:
+    """Sign in the way a browser does: fetch the login form (its CSRF cookie and token), post it."""
+    form = client.get("/login", headers={"accept": "text/html"})
+    return client.post("/login", data={"username": creds.account_sid, "password": creds.auth_token, "next": next,
+                                       "csrf": csrf_of(form.text)})
+
+
+def console_post(client: httpx.Client, path: str, data: dict[str, str]) -> httpx.Response:
+    """A console form post with the CSRF token of the page the form is on."""
+    page = client.get("/login", headers={"accept": "text/html"})
+    return client.post(path, data={**data, "csrf": csrf_of(page.text)})
 
 
 def free_port() -> int:

@@ -149,19 +149,42 @@ def find_key_by_livekit(store: Store, livekit_key: str) -> ApiKey | None:
     return _key_from(rows)
 
 
+def same_secret(expected: str, given: str) -> bool:
+    """Constant-time equality of a stored secret and a client's string. As bytes: `compare_digest`
+    raises TypeError for a str that is not ASCII, and a client's password may be anything."""
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "surrogatepass"))
+
+
 def authenticate(store: Store, username: str, password: str) -> Principal:
-    """HTTP Basic: AccountSid:AuthToken or ApiKeySid:Secret; a parent reaches its subaccounts."""
+    """HTTP Basic: AccountSid:AuthToken or ApiKeySid:Secret; a parent reaches its subaccounts.
+
+    One message for an unknown SID and a wrong secret: the answer must not tell which SIDs exist."""
     if is_sid(username, "AC"):
         account = find_account(store, username)
-        if account is None or not hmac.compare_digest(account.auth_token, password):
+        if account is None or not same_secret(account.auth_token, password):
             raise Unauthorized("authentication failed: unknown account SID or wrong auth token")
         sid = account.sid
     elif is_sid(username, "SK"):
         key = find_key(store, username)
-        if key is None or key.livekit_api_key or not hmac.compare_digest(key.secret, password):
+        if key is None or key.livekit_api_key or not same_secret(key.secret, password):
             raise Unauthorized("authentication failed: unknown API key SID or wrong secret")
         sid = key.account_sid
     else:
         raise Unauthorized("authentication failed: the username must be an account SID (AC…) or an API "
                            "key SID (SK…)")
     return Principal(sid, frozenset([sid, *(a.sid for a in subaccounts(store, sid))]))
+
+
+# Console sessions of an account signed before this instant (µs since the epoch) are over: logging out
+# sets it, so a copied cookie dies with the session it came from (docs/security.md).
+SESSIONS_SINCE = "console_sessions_since_us"
+
+
+def sessions_since(account: Account) -> int:
+    value = (account.settings or {}).get(SESSIONS_SINCE)
+    return value if isinstance(value, int) else 0
+
+
+def end_console_sessions(store: Store, sid: str, now_us: int) -> None:
+    account = get_account(store, sid)
+    update_settings(store, sid, {**(account.settings or {}), SESSIONS_SINCE: now_us})

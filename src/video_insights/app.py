@@ -17,12 +17,13 @@ from video_insights.processing.scheduler import Scheduler
 from video_insights.settings import Settings
 from video_insights.store import open_store
 from video_insights.store.base import Store
-from video_insights.web import errors
+from video_insights.web import access_log, errors
 from video_insights.web.api import admin, dashboard, health, ingest, livekit, twilio_compat
 from video_insights.web.deps import Services
 from video_insights.web.head import HeadAsGet
 from video_insights.web.pages import ROUTERS as PAGE_ROUTERS
 from video_insights.web.pages.render import STATIC
+from video_insights.web.security_headers import SecurityHeaders
 from video_insights.web.timing import ServerTiming
 
 
@@ -35,6 +36,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        access_log.install()  # after uvicorn has configured its loggers
         pipeline.start()
         scheduler.start()
         control = None
@@ -51,12 +53,13 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
 
     app = FastAPI(title="Video Insights", version=__version__, lifespan=lifespan,
                   description="Call-quality analytics for WebRTC video applications. "
-                              "Twilio Video Log Analyzer compatible.", docs_url="/docs/api")
+                              "Twilio Video Log Analyzer compatible.", docs_url=None, redoc_url=None)
     app.state.services = svc
     # The collector runs on the app's own origin: the token, not the origin, authorises telemetry.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"],
                        allow_headers=["Authorization", "Content-Type"])
     app.add_middleware(ServerTiming)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(HeadAsGet)  # outermost: every route, and the error pages, answer HEAD as GET
     errors.install(app)
     for router in (health.router, twilio_compat.router, dashboard.router, ingest.router, livekit.router, admin.router,

@@ -23,7 +23,8 @@ class Settings:
     store: str = _f(DEFAULT_STORE, "Store URL: duckdb:///path/file.duckdb, clickhouse://…, chdb:///dir.")
     host: str = _f("127.0.0.1", "Address `serve` listens on.")
     port: int = _f(8000, "Port `serve` listens on.")
-    public_url: str = _f("", "Base URL used in API links; empty = taken from each request.")
+    public_url: str = _f("", "Base URL used in API links; empty = the address and port a request arrived on "
+                             "(never its Host header). Set it behind a proxy or a DNS name.")
     region: str = _f("", "Region label for participants this server receives (signaling region).")
     media_region: str = _f("", "Media region label used when no source states one.")
     edge_location: str = _f("", "Edge location label used when no source states one.")
@@ -46,7 +47,8 @@ class Settings:
     writer_max_rows: int = _f(50_000, "Rows that make the writer commit at once.")
     summary_delay_s: float = _f(15.0, "Telemetry makes a room's summary stale; it is recomputed at most this late "
                                       "(webhooks and imports recompute at once; metrics are always live).")
-    session_secret: str = _f("", "Secret that signs UI session cookies; empty = derived from the store.")
+    session_secret: str = _f("", "Extra secret that signs console session cookies, with the signing-in "
+                                 "credential's own secret; empty = the credential's secret alone.")
     log_level: str = _f("info", "Log level.")
 
     @classmethod

@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from support import console_login
+
 HOUR_MS = 3_600_000
 
 
@@ -22,7 +24,7 @@ HOUR_MS = 3_600_000
 def client(console: Any) -> Iterator[httpx.Client]:
     """A plain HTTP client holding the demo account's session cookie (from a login POST)."""
     with httpx.Client(base_url=console.url, follow_redirects=False, timeout=30) as c:
-        r = c.post("/login", data={"username": console.demo.account_sid, "password": console.demo.auth_token})
+        r = console_login(c, console.demo)
         assert r.status_code == 303
         yield c
 
@@ -221,7 +223,7 @@ def test_each_account_sees_its_own_numbers(console: Any) -> None:
     window = urlencode({"_since": since, "_until": until})
     for creds in (console.demo, console.other):
         with httpx.Client(base_url=console.url, timeout=30) as c:
-            c.post("/login", data={"username": creds.account_sid, "password": creds.auth_token})
+            console_login(c, creds)
             data = embedded(c.get(f"/?{window}").text)
         api = httpx.get(f"{console.url}/v1/Video/Dashboard/Rooms?{window}", auth=creds.basic).json()
         assert data["rooms"]["totals"] == api["totals"] and api["totals"]["rooms"] > 0

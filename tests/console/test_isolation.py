@@ -9,12 +9,13 @@ from typing import Any
 import httpx
 import pytest
 
+from support import console_login
 from video_insights.query.sql import q
 
 
 def _login(console: Any, creds: Any) -> httpx.Client:
     c = httpx.Client(base_url=console.url, timeout=60, headers={"accept": "text/html"}, follow_redirects=True)
-    r = c.post("/login", data={"username": creds.account_sid, "password": creds.auth_token, "next": "/"})
+    r = console_login(c, creds)
     assert r.status_code == 200 and str(r.url) == f"{console.url}/"
     return c
 

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from conftest import make_account
+from support import console_login, console_post
 from video_insights.analytics.rooms import participant_tracks
 from video_insights.demo.generator import generate
 from video_insights.query.fields import ROOM_FIELDS
@@ -296,10 +297,10 @@ def test_parent_sees_a_subaccounts_room_after_switching(live_server: Any, creds:
         room = c.get("/v1/Video/Rooms", params={"_range": "7d", "PageSize": 1}).json()["rooms"][0]
     html = {"accept": "text/html"}
     with httpx.Client(base_url=live_server.url, headers=html) as browser_like:
-        browser_like.post("/login", data={"username": creds.account_sid, "password": creds.auth_token})
+        console_login(browser_like, creds)
         # Viewing the parent: the room is another account's, and the page says which one.
         r = browser_like.get(f"/rooms/{room['room_sid']}")
         assert r.status_code == 404 and f"belongs to account {sub.account_sid}" in r.text
-        browser_like.post("/account", data={"account_sid": sub.account_sid, "next": "/rooms"})
+        console_post(browser_like, "/account", {"account_sid": sub.account_sid, "next": "/rooms"})
         r = browser_like.get(f"/rooms/{room['room_sid']}")
         assert r.status_code == 200 and room["room_name"] in r.text

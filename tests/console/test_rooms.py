@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 
+from support import console_login
 from video_insights.query.fields import DEFAULT_COLUMNS, ROOM_FIELDS_BY_NAME
 
 
@@ -20,7 +21,7 @@ from video_insights.query.fields import DEFAULT_COLUMNS, ROOM_FIELDS_BY_NAME
 def client(console: Any) -> Iterator[httpx.Client]:
     """A plain HTTP client holding the demo account's session cookie (from a login POST)."""
     with httpx.Client(base_url=console.url, follow_redirects=False, timeout=30) as c:
-        r = c.post("/login", data={"username": console.demo.account_sid, "password": console.demo.auth_token})
+        r = console_login(c, console.demo)
         assert r.status_code == 303
         yield c
 

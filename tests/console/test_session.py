@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 
 from conftest import make_account
+from support import console_login
 
 
 def test_login_wrong_then_right_then_logout(browser: Any, live_server: Any, creds: Any, screenshot_dir: Any) -> None:
@@ -23,8 +24,8 @@ def test_login_wrong_then_right_then_logout(browser: Any, live_server: Any, cred
     assert page.url == f"{live_server.url}/rooms?_range=24h"
     cookie = next(c for c in page.context.cookies() if c["name"] == "vi_session")
     assert cookie["httpOnly"]
-    page.goto(f"{live_server.url}/logout")
-    assert page.url.startswith(f"{live_server.url}/login")
+    page.click("button.logout")
+    page.wait_for_url(f"{live_server.url}/login")
     page.goto(f"{live_server.url}/rooms")
     assert "/login" in page.url
     page.close()
@@ -49,8 +50,7 @@ def test_forged_cookie_and_open_redirect_refused(live_server: Any, creds: Any) -
     with httpx.Client(base_url=live_server.url, follow_redirects=False) as c:
         c.cookies.set("vi_session", "eyJ1IjoiQUMwMCJ9.forged.sig")
         assert c.get("/rooms").headers["location"].startswith("/login?next=")
-        r = c.post("/login", data={"username": creds.account_sid, "password": creds.auth_token,
-                                   "next": "https://evil.example/"})
+        r = console_login(c, creds, next="https://evil.example/")
         assert r.status_code == 303 and r.headers["location"] == "/"
 
 

@@ -469,12 +469,15 @@ def _unsigned(body: bytes, api_key: str) -> str:
     return jwt.encode({"iss": api_key, "sha256": digest, "exp": int(time.time()) + 300}, None, algorithm="none")
 
 
+UNKNOWN_SIGNER = livekit.UNKNOWN_SIGNER
+
 FORGERIES: dict[str, Any] = {
     "no Authorization": (lambda body, key: None, "Authorization header missing"),
     "not a JWT": (lambda body, key: "hello", "not a JWT"),
     "unsigned": (lambda body, key: _unsigned(body, key.api_key), "unsigned"),
-    "forged": (lambda body, key: sign(body, key.api_key, "a-secret-that-is-not-the-registered-one"), "bad signature"),
-    "unknown key": (lambda body, key: sign(body, "APIunknown", key.api_secret), "not registered"),
+    # One answer for a forged signature and an unknown key: nothing says which keys exist.
+    "forged": (lambda body, key: sign(body, key.api_key, "a-secret-that-is-not-the-registered-one"), UNKNOWN_SIGNER),
+    "unknown key": (lambda body, key: sign(body, "APIunknown", key.api_secret), UNKNOWN_SIGNER),
     "expired": (lambda body, key: sign(body, key.api_key, key.api_secret, ttl=timedelta(minutes=-10)), "expired"),
     "other body": (lambda body, key: sign(body.replace(b"standup", b"stand-up"), key.api_key, key.api_secret),
                    "does not match"),

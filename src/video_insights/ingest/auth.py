@@ -22,6 +22,8 @@ MAX_TOKEN_TTL_S = 86_400
 # Tokens are minted on the app's servers: a clock a little ahead there must not make a fresh token
 # "not yet valid" here (PyJWT checks iat and nbf), nor one a little behind expire it early.
 CLOCK_SKEW_S = 60
+NOT_OURS = ("access token: bad signature, or its API key (iss) is not registered here for its account (sub): "
+            "mint tokens with a key created by `video-insights keys create`")
 
 
 @dataclass(frozen=True)
@@ -55,17 +57,17 @@ def verify_token(store: Store, token: str) -> TokenGrant:
             or not is_sid(account_sid, "AC"):
         raise Unauthorized("access token: iss must be an API key SID (SK…) and sub an account SID (AC…)")
     key = find_key(store, key_sid)
-    if key is None or key.livekit_api_key:
-        raise Unauthorized(f"access token: API key {key_sid} is not registered here")
-    if key.account_sid != account_sid:
-        raise Unauthorized(f"access token: API key {key_sid} does not belong to account {account_sid}")
+    # One answer for an unknown key, another account's key and a bad signature: which keys exist is
+    # nobody's business but their owners'.
+    if key is None or key.livekit_api_key or key.account_sid != account_sid:
+        raise Unauthorized(NOT_OURS)
     try:
         claims = jwt.decode(token, key.secret, algorithms=["HS256"], options={"require": ["exp"]},
                             leeway=CLOCK_SKEW_S)
     except jwt.ExpiredSignatureError:
         raise Unauthorized("access token: expired") from None
     except jwt.InvalidSignatureError:
-        raise Unauthorized("access token: bad signature") from None
+        raise Unauthorized(NOT_OURS) from None
     except jwt.InvalidTokenError as e:
         raise Unauthorized(f"access token: {e}") from None
     if claims["exp"] > time.time() + MAX_TOKEN_TTL_S + CLOCK_SKEW_S:
@@ -90,17 +92,25 @@ def twilio_signature(auth_token: str, url: str, params: Mapping[str, str | Seque
     return base64.b64encode(digest).decode()
 
 
-def check_twilio_signature(auth_token: str, url: str, params: Mapping[str, str | Sequence[str]],
+SIGNATURE_MISMATCH = ("X-Twilio-Signature does not match: check that the AccountSid is registered here "
+                      "(`accounts create --sid … --auth-token …`), its auth token, and the callback URL")
+
+
+def check_twilio_signature(auth_token: str | None, url: str, params: Mapping[str, str | Sequence[str]],
                            signature: str | None) -> None:
+    """`auth_token` None (no such account) fails exactly as a wrong signature does."""
     if not signature:
         raise Forbidden("X-Twilio-Signature header missing")
+    if auth_token is None:
+        raise Forbidden(SIGNATURE_MISMATCH)
     candidates = {url}
     # Twilio signs the URL as configured; behind a proxy the port may be added or dropped.
     if url.startswith("https://") and ":443/" in url:
         candidates.add(url.replace(":443/", "/", 1))
     if url.startswith("http://") and ":80/" in url:
         candidates.add(url.replace(":80/", "/", 1))
+    given = signature.encode("utf-8", "surrogatepass")  # bytes: compare_digest refuses non-ASCII str
     for u in candidates:
-        if hmac.compare_digest(twilio_signature(auth_token, u, params), signature):
+        if hmac.compare_digest(twilio_signature(auth_token, u, params).encode(), given):
             return
-    raise Forbidden("X-Twilio-Signature does not match: check the account's auth token and the callback URL")
+    raise Forbidden(SIGNATURE_MISMATCH)

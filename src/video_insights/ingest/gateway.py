@@ -19,7 +19,7 @@ import msgspec
 import orjson
 
 from video_insights.accounts import find_key
-from video_insights.errors import BadRequest, Unauthorized
+from video_insights.errors import BadRequest, Forbidden, Unauthorized
 from video_insights.ingest import livekit
 from video_insights.ingest import validate as v
 from video_insights.ingest.auth import TokenGrant, verify_token
@@ -120,15 +120,35 @@ class Gateway:
         return data
 
     def _room(self, grant: TokenGrant, publisher: dict[str, Any]) -> tuple[str, str | None]:
+        """The session's room. A token whose video grant names a room (by name, or by SID) is good for
+        that room only, as with Twilio: a connect naming another gets a 403 (docs/security.md)."""
         sid = publisher.get("roomSid")
-        name = publisher.get("roomName") or grant.room
+        if sid and not is_sid(sid, "RM"):
+            raise BadRequest(f"message.publisher.roomSid: expected RM followed by 32 hex digits, got {sid!r}")
+        if grant.room and is_sid(grant.room, "RM"):
+            if sid and normalise_sid(sid) != normalise_sid(grant.room):
+                raise Forbidden(f"message.publisher.roomSid: the access token is for room {grant.room}, not {sid}")
+            sid = grant.room
+        elif grant.room:
+            asked = publisher.get("roomName")
+            if asked and asked != grant.room:
+                raise Forbidden(f"message.publisher.roomName: the access token is for room {grant.room!r}, "
+                                f"not {asked!r}")
+            stored = self._room_name(grant.account_sid, normalise_sid(sid)) if sid else None
+            if stored is not None and stored != grant.room:
+                raise Forbidden(f"message.publisher.roomSid: room {sid} is not {grant.room!r}, the room the "
+                                "access token is for")
+        name = publisher.get("roomName") or (grant.room if grant.room and not is_sid(grant.room, "RM") else None)
         if sid:
-            if not is_sid(sid, "RM"):
-                raise BadRequest(f"message.publisher.roomSid: expected RM followed by 32 hex digits, got {sid!r}")
             return normalise_sid(sid), name
         if not name:
             raise BadRequest("message.publisher: give roomSid or roomName (or a token with a video room grant)")
         return self.room_for_name(grant.account_sid, name), name
+
+    def _room_name(self, account: str, room_sid: str) -> str | None:
+        _, rows = self.store.fetch(q("SELECT room_name FROM rooms WHERE room_key = :k AND room_sid = :r "
+                                     "AND account_sid = :a", k=sid_key(room_sid), r=room_sid, a=account))
+        return str(rows[0][0]) if rows and rows[0][0] is not None else None
 
     def room_for_name(self, account: str, name: str) -> str:
         """The in-progress room of that name, else the name's next instance: the name's own SID the
@@ -184,7 +204,7 @@ class Gateway:
             raise Unauthorized("message.session: malformed") from None
         key = find_key(self.store, key_sid) if isinstance(key_sid, str) else None
         expected = hmac.new(key.secret.encode(), body.encode(), hashlib.sha256).hexdigest()[:32] if key else ""
-        if key is None or not hmac.compare_digest(expected, sig):
+        if key is None or not hmac.compare_digest(expected.encode(), sig.encode("utf-8", "surrogatepass")):
             raise Unauthorized("message.session: not issued by this service")
         if account_sid is not None and account != account_sid:
             raise Unauthorized("message.session: belongs to another account than the access token")

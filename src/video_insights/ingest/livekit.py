@@ -238,6 +238,11 @@ def webhook_token(authorization: str | None) -> tuple[str, str]:
     return token, issuer
 
 
+# The same words whether the key is unknown or its signature wrong: an answer must not say which keys exist.
+UNKNOWN_SIGNER = ("Authorization: bad signature, or not a LiveKit key registered here (register it with "
+                  "`video-insights keys create --account AC… --livekit-key … --livekit-secret …`)")
+
+
 def verify_webhook(body: bytes, token: str, api_key: str, api_secret: str) -> None:
     """Check the JWT's signature with the key's secret, its lifetime, and that it signs this body."""
     try:
@@ -248,8 +253,7 @@ def verify_webhook(body: bytes, token: str, api_key: str, api_secret: str) -> No
     except jwt.ImmatureSignatureError:
         raise Forbidden("Authorization: the JWT is not valid yet (check the LiveKit server's clock)") from None
     except jwt.InvalidSignatureError:
-        raise Forbidden(f"Authorization: bad signature (not signed with the secret registered for LiveKit key "
-                        f"{api_key!r})") from None
+        raise Forbidden(UNKNOWN_SIGNER) from None
     except jwt.MissingRequiredClaimError as e:
         raise Forbidden(f"Authorization: the JWT has no {e.claim} claim") from None
     except jwt.InvalidTokenError as e:

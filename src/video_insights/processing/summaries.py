@@ -57,6 +57,12 @@ def _payload_value(events: Iterable[Event], key: str) -> Any:
     return None
 
 
+def _trusted_value(events: Iterable[Event], key: str) -> Any:
+    """A room-level setting (status callback, regions): only what webhooks and imports state counts.
+    Anyone in a call holds a token and may send a client event with any payload (docs/security.md)."""
+    return _payload_value((e for e in events if e.source != Source.GATEWAY), key)
+
+
 def _tracks_of(events: Sequence[Event], stats: Sequence[TrackStats]) -> list[TrackInfo]:
     infos: dict[str, TrackInfo] = {}
     for e in events:
@@ -160,8 +166,8 @@ def summarize_participant(account_sid: str, room_sid: str, participant_sid: str,
     s.status = "completed" if s.leave_ms is not None else "in_progress"
     _client_fields(s, events)
     s.signaling_region = _payload_value(events, "signaling_region") or ctx.region or "Unknown"
-    s.media_region = _payload_value(events, "media_region") or ctx.media_region or None
-    s.edge_location = _payload_value(events, "edge_location") or ctx.edge_location or None
+    s.media_region = _trusted_value(events, "media_region") or ctx.media_region or None
+    s.edge_location = _trusted_value(events, "edge_location") or ctx.edge_location or None
     error = _payload_value(events, "error_code")
     s.error_code = int(error) if _ERROR_CODE.fullmatch(str(error)) else None
     s.codecs = sorted({c for t in stats if (c := lc.normalise_codec(t.codec))})
@@ -243,17 +249,17 @@ def summarize_room(account_sid: str, room_sid: str, room_events: Sequence[Event]
                                           stats.get(pid, []), ctx, end_hint) for pid in pids]
     r = RoomSummary(account_sid, room_sid)
     r.room_name = _payload_value(events, "room_name")
-    r.media_region = _payload_value(events, "media_region")
+    r.media_region = _trusted_value(events, "media_region")
     r.room_type = _payload_value(events, "room_type") or next(
         (p.room_type for p in participants if p.room_type), None)
     created = _first(events, lc.ROOM_CREATED)
     joins = [p.join_ms for p in participants if p.join_ms is not None]
     times = [e.ts_ms for e in events] + joins
     r.create_ms = created.ts_ms if created else (min(times) if times else None)
-    r.created_method = _payload_value(events, "created_method") or (None if created else "ad_hoc")
-    r.status_callback = _payload_value(events, "status_callback")
-    r.status_callback_method = _payload_value(events, "status_callback_method")
-    r.max_participants = _payload_value(events, "max_participants")
+    r.created_method = _trusted_value(events, "created_method") or (None if created else "ad_hoc")
+    r.status_callback = _trusted_value(events, "status_callback")
+    r.status_callback_method = _trusted_value(events, "status_callback_method")
+    r.max_participants = _trusted_value(events, "max_participants")
     r.end_ms, r.end_reason = _room_end(events, participants, ctx)
     if r.end_ms is not None and r.create_ms is not None:
         r.end_ms = max(r.end_ms, r.create_ms)

@@ -57,8 +57,21 @@ def scope(request: Request) -> Scope:
 
 
 def base_url(request: Request) -> str:
+    """The base of the URLs the API answers with: `public_url`, else the address and port the request
+    arrived on. Never the Host header: any client sends any Host it likes, and links in our answers must
+    not point at a host of its choosing (docs/security.md)."""
     configured = services(request).settings.public_url
-    return (configured or str(request.base_url)).rstrip("/")
+    if configured:
+        return configured.rstrip("/")
+    scheme = request.url.scheme
+    server = request.scope.get("server")
+    if not server or server[1] is None:
+        return str(request.base_url).rstrip("/")
+    host, port = server
+    host = f"[{host}]" if ":" in host else host
+    default = {"http": 80, "https": 443}.get(scheme)
+    root: str = request.scope.get("root_path", "")
+    return f"{scheme}://{host}" + ("" if port == default else f":{port}") + root
 
 
 async def read_body(request: Request, limit: int) -> bytes:

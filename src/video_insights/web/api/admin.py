@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 
 from video_insights.admin_ops import OPERATIONS, OpContext
 from video_insights.errors import BadRequest, Forbidden, NotFound
+from video_insights.ingest.json_depth import check_depth
 from video_insights.web.deps import read_body, services
 
 router = APIRouter(include_in_schema=False)
@@ -21,12 +22,13 @@ router = APIRouter(include_in_schema=False)
 async def run_operation(name: str, request: Request) -> dict[str, Any]:
     expected = getattr(request.app.state, "admin_token", None)
     given = request.headers.get("authorization", "").removeprefix("Bearer ")
-    if not expected or not hmac.compare_digest(given, expected):
+    if not expected or not hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode()):
         raise Forbidden("admin operations are for the CLI on this machine")
     if name not in OPERATIONS:
         raise NotFound(f"no operation {name!r}")
     svc = services(request)
     body = await read_body(request, 1 << 30)
+    check_depth(body, "body")
     try:
         kwargs = orjson.loads(body or b"{}")
     except orjson.JSONDecodeError as e:

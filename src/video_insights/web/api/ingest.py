@@ -31,6 +31,7 @@ from video_insights.ingest import dump_import, twilio_callbacks
 from video_insights.ingest.auth import TokenGrant, check_twilio_signature, verify_token
 from video_insights.ingest.gateway import GatewaySession, NotJson
 from video_insights.ingest.gateway_wire import field_error
+from video_insights.ingest.json_depth import check_depth
 from video_insights.ingest.rejections import Reason
 from video_insights.model.records import Event
 from video_insights.store.base import Row
@@ -49,6 +50,7 @@ MULTIPART_OVERHEAD = 65_536  # part headers and small fields around the file
 
 
 def _json(raw: bytes | str | memoryview, what: str) -> Any:
+    check_depth(raw, what)
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as e:
@@ -99,6 +101,7 @@ def _handle_ws_message(svc: Any, session: GatewaySession, text: str | bytes) -> 
         if len(text) > MAX_WS_MESSAGE:
             rejections.add(Reason.TOO_LARGE, f"message: over {MAX_WS_MESSAGE} bytes", session.participant_sid)
             return
+        check_depth(text, "message")
         dropped: list[str] = []
         rows, events = svc.gateway.parse_event(session, text, dropped=dropped)
         for message in dropped:
@@ -134,12 +137,16 @@ class Beacon(msgspec.Struct, forbid_unknown_fields=True):
 async def video_events_http(request: Request) -> dict[str, Any]:
     svc = services(request)
     body = await read_body(request, svc.settings.max_body_bytes)
+    if "token" in request.query_params:
+        raise BadRequest("token: not accepted in the URL, where access logs keep it; send Authorization: "
+                         "Bearer <token>, or a body {\"token\": …, \"messages\": […]}")
+    check_depth(body, "body")
     header = request.headers.get("authorization", "")
-    token = header[7:].strip() if header.lower().startswith("bearer ") else request.query_params.get("token")
+    token = header[7:].strip() if header.lower().startswith("bearer ") else None
     beacon = None if token else _beacon(body)
     token = token or (beacon.token if beacon else None)
     if not token:
-        raise Unauthorized("access token required: Authorization: Bearer <token>, ?token=, or a body "
+        raise Unauthorized("access token required: Authorization: Bearer <token>, or a body "
                            "{\"token\": …, \"messages\": […]}")
     grant = await asyncio.to_thread(verify_token, svc.store, token)  # before saying anything about the body
     messages = beacon.messages if beacon else _messages(body)
@@ -237,11 +244,12 @@ async def twilio_webhook(request: Request) -> dict[str, Any]:
         url = _public_url(request)
     params = dict(pairs)
     account_sid = params.get("AccountSid", "")
-    account = await asyncio.to_thread(find_account, svc.store, account_sid) if account_sid else None
-    if account is None:
-        raise Forbidden("AccountSid: not an account registered here (register it with `accounts create "
-                        "--sid … --auth-token …`)")
-    check_twilio_signature(account.auth_token, url, signed, request.headers.get("x-twilio-signature"))
+    if not account_sid:
+        raise Forbidden("AccountSid: required (Twilio signs every callback with its account)")
+    account = await asyncio.to_thread(find_account, svc.store, account_sid)
+    # An unknown account is answered as a wrong signature is: the answer must not say which exist.
+    check_twilio_signature(account.auth_token if account else None, url, signed,
+                           request.headers.get("x-twilio-signature"))
     event = twilio_callbacks.to_event(params)
     await asyncio.to_thread(svc.pipeline.write_now, (), [event])
     return {"accepted": True, "event": event.name, "room_sid": event.room_sid}

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from video_insights.accounts import find_account, find_key_by_livekit
 from video_insights.errors import Forbidden, UnsupportedMedia
 from video_insights.ingest import livekit
+from video_insights.ingest.json_depth import check_depth
 from video_insights.web.deps import Services, read_body, services
 
 router = APIRouter(tags=["Ingest"])
@@ -29,14 +30,14 @@ def _bindings(request: Request, svc: Services) -> livekit.RoomBindings:
 async def livekit_webhook(request: Request) -> dict[str, Any]:
     svc = services(request)
     body = await read_body(request, svc.settings.max_body_bytes)
+    check_depth(body, "body")
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype not in livekit.CONTENT_TYPES:
         raise UnsupportedMedia(f"Content-Type: LiveKit webhooks are application/webhook+json, got {ctype or 'none'!r}")
     token, api_key = livekit.webhook_token(request.headers.get("authorization"))
     key = await asyncio.to_thread(find_key_by_livekit, svc.store, api_key)
     if key is None:
-        raise Forbidden(f"Authorization: LiveKit API key {api_key!r} is not registered here (register it with "
-                        "`video-insights keys create --account AC… --livekit-key … --livekit-secret …`)")
+        raise Forbidden(livekit.UNKNOWN_SIGNER)
     livekit.verify_webhook(body, token, api_key, key.secret)
     account = await asyncio.to_thread(find_account, svc.store, key.account_sid)
     room_type = livekit.room_type_of(account.settings if account else None)

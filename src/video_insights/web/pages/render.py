@@ -13,10 +13,13 @@ from markupsafe import Markup, escape
 
 from video_insights import __version__, accounts
 from video_insights.web.deps import services
+from video_insights.web.pages import csrf
 
 WEB = Path(__file__).resolve().parents[1]
 STATIC = WEB / "static"
 ECHARTS = "echarts-6.1.0.min.js"
+# swagger-ui-dist 5.36.0 as published (bundle and CSS), its licence beside it; a new version is a new name.
+SWAGGER_UI = "swagger-ui-5.36.0"
 
 templates = Jinja2Templates(directory=str(WEB / "templates"))
 
@@ -61,8 +64,11 @@ def _accounts_menu(request: Request) -> list[dict[str, Any]]:
 def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
     viewer = getattr(request.state, "viewer", None)
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    base = {"request": request, "viewer": viewer, "accounts_menu": _accounts_menu(request), "here": here}
-    return templates.TemplateResponse(request, template, {**base, **context}, status_code=status_code)
+    base = {"request": request, "viewer": viewer, "accounts_menu": _accounts_menu(request), "here": here,
+            "csrf": csrf.token(request)}
+    response = templates.TemplateResponse(request, template, {**base, **context}, status_code=status_code)
+    csrf.attach(request, response)
+    return response
 
 
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:

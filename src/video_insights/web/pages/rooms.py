@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 from dataclasses import dataclass, replace
 from datetime import tzinfo
@@ -65,6 +66,19 @@ def csv_value(f: Field, raw: Any) -> str:
     if f.type == FieldType.TAGS:
         return ",".join(v for v in str(raw).split(",") if v)
     return str(raw)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """A cell a spreadsheet will not run as a formula (OWASP's CSV injection advice): text starting with
+    = + - @, a tab or a carriage return gets a leading apostrophe. Room names and identities come from
+    clients; a negative number stays a number."""
+    if cell.startswith(_FORMULA_START) and not _NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
 
 
 @dataclass(frozen=True)
@@ -230,7 +244,7 @@ def rooms_csv(request: Request, scope: Scope = Depends(page_scope)) -> Response:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([f.label for f in cols])
-    writer.writerows([csv_value(f, r[f.column]) for f in cols] for r in rows)
+    writer.writerows([spreadsheet_safe(csv_value(f, r[f.column])) for f in cols] for r in rows)
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(now / 1000))
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="rooms-{stamp}.csv"'})

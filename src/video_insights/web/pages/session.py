@@ -1,12 +1,15 @@
 """Console sign-in: a signed HttpOnly cookie, `/login`, `/logout`, and switching to a subaccount.
 
-The cookie is signed with the signing-in credential's own secret (auth token or key secret), so
-any number of `serve` processes accept it without sharing a server secret, and rotating the token
-or deleting the key ends its sessions.
+The cookie is signed with the signing-in credential's own secret (auth token or key secret), and with
+`session_secret` when one is set, so any number of `serve` processes accept it without sharing state,
+and rotating the token or deleting the key ends its sessions. Logging out ends every console session of
+the account signed before that moment (`accounts.end_console_sessions`): a copied cookie does not
+outlive the logout. Every form that changes something carries a CSRF token (`csrf`).
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -18,9 +21,10 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from video_insights import accounts
 from video_insights.accounts import Principal
 from video_insights.analytics.rooms import Scope
-from video_insights.errors import Unauthorized
+from video_insights.errors import Forbidden, Unauthorized
 from video_insights.model.ids import is_sid, normalise_sid
 from video_insights.web.deps import services
+from video_insights.web.pages import csrf
 from video_insights.web.pages.render import render
 
 COOKIE = "vi_session"
@@ -47,6 +51,10 @@ class Viewer:
         return Scope(self.account_sid, self.principal.reachable)
 
 
+def _now_us() -> int:
+    return time.time_ns() // 1000
+
+
 def _secret_of(request: Request, username: str) -> str | None:
     store = services(request).store
     if is_sid(username, "AC"):
@@ -58,12 +66,13 @@ def _secret_of(request: Request, username: str) -> str | None:
     return None
 
 
-def _serializer(secret: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret, salt=_SALT)
+def _serializer(request: Request | None, secret: str) -> URLSafeTimedSerializer:
+    server = services(request).settings.session_secret if request is not None else ""
+    return URLSafeTimedSerializer(f"{server}\x00{secret}", salt=_SALT)
 
 
-def _cookie_value(username: str, secret: str, account_sid: str) -> str:
-    return _serializer(secret).dumps({"u": username, "a": account_sid})
+def _cookie_value(request: Request, username: str, secret: str, account_sid: str, issued_us: int) -> str:
+    return _serializer(request, secret).dumps({"u": username, "a": account_sid, "t": issued_us})
 
 
 def _set_cookie(request: Request, response: Response, value: str) -> None:
@@ -76,14 +85,19 @@ def viewer(request: Request) -> Viewer:
     raw = request.cookies.get(COOKIE)
     if not raw:
         raise LoginRequired
+    store = services(request).store
     try:
-        unverified: Any = _serializer("").loads_unsafe(raw)[1]
+        unverified: Any = _serializer(None, "").loads_unsafe(raw)[1]
         username = str(unverified["u"])
         secret = _secret_of(request, username)
         if secret is None:
             raise LoginRequired
-        data: Any = _serializer(secret).loads(raw, max_age=MAX_AGE_S)
-        principal = accounts.authenticate(services(request).store, username, secret)
+        data: Any = _serializer(request, secret).loads(raw, max_age=MAX_AGE_S)
+        principal = accounts.authenticate(store, username, secret)
+        issued = data["t"]
+        owner = accounts.find_account(store, principal.account_sid)
+        if not isinstance(issued, int) or owner is None or issued <= accounts.sessions_since(owner):
+            raise LoginRequired  # signed before a logout: that session is over
     except (BadSignature, KeyError, TypeError, Unauthorized):
         raise LoginRequired from None
     account_sid = str(data.get("a") or principal.account_sid)
@@ -126,31 +140,48 @@ def login_page(request: Request, next: str = "/") -> Response:
 
 
 @router.post("/login")
-def login(request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/")) -> Response:
+def login(request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/"),
+          csrf_token: str = Form("", alias=csrf.FIELD)) -> Response:
     username = username.strip()
     try:
+        csrf.check(request, csrf_token)
         principal = accounts.authenticate(services(request).store, username, password)
-    except Unauthorized as e:
+    except (Unauthorized, Forbidden) as e:
         return render(request, "login.html", {"next": _safe_next(next), "error": e.message,
-                                              "username": username}, status_code=401)
+                                              "username": username}, status_code=e.status)
     secret = _secret_of(request, username)
     assert secret is not None
     response = RedirectResponse(_safe_next(next), status_code=303)
-    _set_cookie(request, response, _cookie_value(normalise_sid(username), secret, principal.account_sid))
+    _set_cookie(request, response, _cookie_value(request, normalise_sid(username), secret, principal.account_sid,
+                                                 _now_us()))
     return response
 
 
 @router.get("/logout")
+def logout_page(request: Request) -> Response:
+    """Logging out changes state, so it is a POST; a GET (a typed URL, an old bookmark) asks first."""
+    return render(request, "logout.html", {})
+
+
 @router.post("/logout")
-def logout() -> Response:
+def logout(request: Request, csrf_token: str = Form("", alias=csrf.FIELD)) -> Response:
+    csrf.check(request, csrf_token)
+    try:
+        v = viewer(request)
+    except LoginRequired:
+        v = None
+    if v is not None:
+        accounts.end_console_sessions(services(request).store, v.principal.account_sid, _now_us())
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response
 
 
 @router.post("/account")
-def switch_account(request: Request, account_sid: str = Form(""), next: str = Form("/")) -> Response:
+def switch_account(request: Request, account_sid: str = Form(""), next: str = Form("/"),
+                   csrf_token: str = Form("", alias=csrf.FIELD)) -> Response:
     """Show another reachable account (a parent's subaccount, or back to the parent)."""
+    csrf.check(request, csrf_token)
     v = viewer(request)
     chosen = normalise_sid(account_sid) if is_sid(account_sid, "AC") else ""
     if chosen not in v.principal.reachable:
@@ -162,5 +193,5 @@ def switch_account(request: Request, account_sid: str = Form(""), next: str = Fo
     if target.startswith("/rooms/"):
         target = "/rooms"
     response = RedirectResponse(target, status_code=303)
-    _set_cookie(request, response, _cookie_value(v.username, secret, chosen))
+    _set_cookie(request, response, _cookie_value(request, v.username, secret, chosen, _now_us()))
     return response

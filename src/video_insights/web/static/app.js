@@ -23,7 +23,35 @@
     }
   }
 
-  window.VI = { localiseTimes, zone, dateTime };
+  // The one way the console turns data into markup: DOM nodes, every string added as a text node.
+  // Names, browsers, regions and limitation reasons come from clients' telemetry and are hostile;
+  // none of them may reach innerHTML (docs/security.md, "Untrusted strings in the console").
+  function node(tag, className, ...children) {
+    const el = document.createElement(tag);
+    if (className) el.className = className;
+    for (const child of children) {
+      if (child === null || child === undefined || child === false) continue;
+      el.append(child instanceof Node ? child : String(child));  // append(string) makes a text node
+    }
+    return el;
+  }
+
+  // A chart tooltip: a heading, one line per series (its colour, its name, its value), an optional note.
+  // ECharts takes the element as it is (formatter may return a DOM node), so nothing is parsed as HTML.
+  function tooltip(head, lines, note) {
+    const box = node("div", "tt", node("div", "tt-head", head));
+    for (const line of lines) {
+      const marker = node("span", "tt-marker");
+      if (typeof line.color === "string") marker.style.backgroundColor = line.color;
+      box.append(node("div", "tt-line", marker, line.label === undefined ? null : node("span", "tt-label", line.label),
+                      line.value === undefined ? null : node("b", "tt-value", line.value),
+                      line.detail ? node("span", "tt-detail", line.detail) : null));
+    }
+    if (note) box.append(node("div", "tt-note", note));
+    return box;
+  }
+
+  window.VI = { localiseTimes, zone, dateTime, node, tooltip };
   document.addEventListener("DOMContentLoaded", () => {
     localiseTimes(document);
     autosubmit(document);

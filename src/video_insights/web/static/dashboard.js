@@ -40,10 +40,12 @@
       tooltip: {
         trigger: "axis", confine: true,
         axisPointer: { type: "shadow" },
+        // Series names are client-reported values (browsers, OSes, regions): DOM text, never HTML.
         formatter: (items) => {
           if (!items.length) return "";
-          const rows = items.map((p) => `${p.marker} ${p.seriesName}: <b>${Number(p.value).toLocaleString()}</b>`);
-          return `${full[items[0].dataIndex]}<br>${rows.join("<br>")}<br><span style="color:${MUTED}">Click to list these rooms</span>`;
+          return VI.tooltip(full[items[0].dataIndex], items.map((p) => ({
+            color: p.color, label: p.seriesName + ": ", value: Number(p.value).toLocaleString() })),
+          "Click to list these rooms");
         },
       },
       xAxis: { type: "category", data: names.axis, axisLabel: { color: MUTED, hideOverlap: true, interval: names.every },
@@ -119,8 +121,8 @@
     option.tooltip.axisPointer = { type: "line" };
     option.tooltip.formatter = (items) => {
       if (!items.length) return "";
-      const rows = items.map((p) => `${p.marker} ${p.seriesName}: <b>${Number(p.value).toLocaleString(undefined, { maximumFractionDigits: 1 })}</b>`);
-      return `${names.full[items[0].dataIndex]}<br>${rows.join("<br>")}`;
+      return VI.tooltip(names.full[items[0].dataIndex], items.map((p) => ({ color: p.color, label: p.seriesName + ": ",
+        value: Number(p.value).toLocaleString(undefined, { maximumFractionDigits: 1 }) })));
     };
     option.yAxis.minInterval = 0;
     const chart = draw("chart-minutes", { ...option, series: [

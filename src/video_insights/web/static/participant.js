@@ -118,12 +118,14 @@
     };
   }
 
+  // `describe(p)` gives a line's {label, value, detail}; the limitation reason and peer connection ids
+  // come from the client, so the tooltip is DOM text (VI.tooltip), never HTML.
   function tooltip(describe) {
     return (params) => {
       const list = Array.isArray(params) ? params : [params];
       if (!list.length) return "";
-      const head = "<strong>" + dateTime.format(new Date(list[0].value[0])) + "</strong>";
-      return head + list.map((p) => "<br>" + p.marker + " " + describe(p)).join("");
+      return VI.tooltip(dateTime.format(new Date(list[0].value[0])),
+                        list.map((p) => Object.assign({ color: p.color }, describe(p))));
     };
   }
 
@@ -135,15 +137,16 @@
     const option = baseOption(m.title, [lineSeries(m.title, points(s, m.field, m.scale), color, extra)],
                               m.threshold, m.axis, s[m.field]);
     option.tooltip.formatter = tooltip((p) => {
-      let text = m.text(s[m.field][p.dataIndex]);
+      const value = m.text(s[m.field][p.dataIndex]);
+      let detail = "";
       // For video, what the encoder produced at that moment explains a low bitrate.
       if (metricName === "bitrate" && s.frame_height && s.frame_height[p.dataIndex] != null) {
-        text += " · " + s.frame_width[p.dataIndex] + "×" + s.frame_height[p.dataIndex];
-        if (s.frame_rate[p.dataIndex] != null) text += " @ " + fixed(s.frame_rate[p.dataIndex], 0) + " fps";
+        detail += " · " + s.frame_width[p.dataIndex] + "×" + s.frame_height[p.dataIndex];
+        if (s.frame_rate[p.dataIndex] != null) detail += " @ " + fixed(s.frame_rate[p.dataIndex], 0) + " fps";
         const why = s.quality_limitation_reason[p.dataIndex];
-        if (why && why !== "none") text += " (limited by " + why + ")";
+        if (why && why !== "none") detail += " (limited by " + why + ")";
       }
-      return text;
+      return { value, detail };
     });
     return option;
   }
@@ -155,7 +158,8 @@
     option.legend = { type: "scroll", top: 0, right: 0, left: 160, textStyle: { fontSize: 11 } };
     option.tooltip.formatter = tooltip((p) => {
       const pc = data.receive[p.seriesIndex];
-      return '<span class="mono">' + pc.id.slice(0, 13) + "…</span> " + bitrate(pc.series.bitrate_bps[p.dataIndex]);
+      return { label: VI.node("span", "mono", String(pc.id).slice(0, 13) + "… "),
+               value: bitrate(pc.series.bitrate_bps[p.dataIndex]) };
     });
     return option;
   }
