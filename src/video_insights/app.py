@@ -36,6 +36,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pipeline.start()
         scheduler.start()
+        if svc.demo is not None:
+            svc.demo.start()
         control = None
         if getattr(app.state, "control_url", None):
             control = write_control(settings.store, app.state.control_url)
@@ -45,6 +47,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         finally:
             if control is not None:
                 control[0].unlink(missing_ok=True)
+            if svc.demo is not None:
+                svc.demo.stop()
             scheduler.stop()
             pipeline.stop()
 
