@@ -48,7 +48,8 @@ def start_demo(app: FastAPI, url: str, rooms_per_day: int | None) -> None:
     svc = app.state.services
     account = demo_account(svc.store)
     creds = account.credentials
-    state = "ready" if account.filled else "created; its week of data fills in while the server runs"
+    state = ("ready" if account.filled else
+             "ready; its week of data is being written while the server runs (progress: the console, /healthz)")
     click.echo(f"Demo account {state}: {url}/\n  account SID: {creds['account_sid']}\n"
                f"  auth token:  {creds['auth_token']}\n"
                f"  try: curl -u {creds['account_sid']}:{creds['auth_token']} '{url}/v1/Video/Rooms?_range=7d'")

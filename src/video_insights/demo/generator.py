@@ -70,6 +70,7 @@ class _Totals:
     participants: int = 0
     samples: int = 0
     events: int = 0
+    day: int = 0  # of the rooms summarised last
 
 
 def generate(store: Store, settings: Settings, *, account_sid: str, days: int = 7, rooms_per_day: int = 300,
@@ -98,14 +99,16 @@ def generate(store: Store, settings: Settings, *, account_sid: str, days: int = 
     bar = TerminalBar() if progress else None
     reports = [r for r in (bar.reporter("demo data") if bar else None, report) if r is not None]
 
-    def tell(label: str) -> None:
+    def tell() -> None:
+        # The day whose rooms were summarised last: what the rooms count has reached.
         for r in reports:
-            r(totals.rooms, total_rooms, label)
+            r(totals.rooms, total_rooms, f"day {min(totals.day + 1, days)}/{days}")
         if stop is not None and stop.is_set():
             raise GenerationStopped
 
-    def summarise(ready: list[tuple[_Chunk, int]], label: str) -> None:
+    def summarise(ready: list[tuple[_Chunk, int]]) -> None:
         for c, _ in ready:
+            totals.day = c.day
             for rooms, events in _slices(c):
                 # write_now stores the events, then summarises every room they touch from the events and
                 # samples read back (Pipeline.summarize_rooms).
@@ -113,14 +116,13 @@ def generate(store: Store, settings: Settings, *, account_sid: str, days: int = 
                 totals.rooms += len(rooms)
                 totals.participants += sum(len(r.participants) for r in rooms)
                 totals.events += len(events)
-                tell(label)
+                tell()
 
     if bar:
         bar.start()
     try:
-        tell(f"day 1/{days}")
+        tell()
         for day in range(days):
-            label = f"day {day + 1}/{days}"
             day_rng = np.random.default_rng([seed, day])
             times, regions = rhythm.day(day_rng, day)
             types, carry = room_types(day_rng, len(times), carry)
@@ -129,17 +131,17 @@ def generate(store: Store, settings: Settings, *, account_sid: str, days: int = 
                 seeds = [RoomSeed(derived_sid("RM", account_sid, run, str(day), str(i)), int(times[i]), regions[i],
                                   types[i]) for i in range(lo, hi)]
                 rng = np.random.default_rng([seed, day, chunk + 1])
-                planned = _plan_chunk(account_sid, seeds, identities, now, rng, mix)
+                planned = _plan_chunk(account_sid, day, seeds, identities, now, rng, mix)
                 writer.add(planned.columns)
                 waiting.append((planned, _last_sample(planned.columns)))
                 planned.columns = []  # the writer holds them now
                 # Rooms are planned in order of start: no later room has a sample before this one's start.
                 writer.flush_before(int(times[hi - 1]))
-                tell(label)
-                summarise([w for w in waiting if w[1] < writer.watermark], label)
+                tell()
+                summarise([w for w in waiting if w[1] < writer.watermark])
                 waiting = [w for w in waiting if w[1] >= writer.watermark]
         writer.flush_before(2**62)
-        summarise(waiting, f"day {days}/{days}")
+        summarise(waiting)
     finally:
         if bar:
             bar.stop()
@@ -160,12 +162,13 @@ def _slices(chunk: _Chunk) -> Iterator[tuple[list[Room], list[Event]]]:
 
 @dataclass
 class _Chunk:
+    day: int
     rooms: list[Room]
     events: list[Event]
     columns: list[dict[str, np.ndarray]]
 
 
-def _plan_chunk(account: str, seeds: Sequence[RoomSeed], identities: Sequence[str], now: int,
+def _plan_chunk(account: str, day: int, seeds: Sequence[RoomSeed], identities: Sequence[str], now: int,
                 rng: np.random.Generator, mix: Mix) -> _Chunk:
     rooms = [r for r in (_until(plan_room(rng, s, identities, mix), now) for s in seeds) if r.participants]
     builder = SampleBuilder(account, now, rng)
@@ -173,7 +176,7 @@ def _plan_chunk(account: str, seeds: Sequence[RoomSeed], identities: Sequence[st
     for room in rooms:
         builder.add_room(room)
         events += room_events(account, room, now, rng)
-    return _Chunk(rooms, events, builder.columns())
+    return _Chunk(day, rooms, events, builder.columns())
 
 
 def _last_sample(columns: list[dict[str, np.ndarray]]) -> int:
