@@ -4,6 +4,7 @@ complete store.
 
     python bench/serve_demo.py                  # the real demo (300 rooms a day), 5 starts + 1 full fill
     python bench/serve_demo.py --starts 3 --rooms-per-day 40
+    python bench/serve_demo.py --starts 10 --starts-only
 
 Each start is `python -m video_insights serve --demo` on a fresh DuckDB file in a temporary directory,
 as a user runs it; "first answer" is from starting the process to the first 200 from /healthz
@@ -81,6 +82,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--starts", type=int, default=5, help="starts on an empty store, each stopped mid-fill")
     parser.add_argument("--rooms-per-day", type=int, default=None, help="smaller demo (default: the real one)")
+    parser.add_argument("--starts-only", action="store_true", help="only the starts, no full fill or restarts")
     args = parser.parse_args()
     result: dict[str, Any] = {"machine": machine(), "load_average_before": load_average()}
     with tempfile.TemporaryDirectory(prefix="bench-serve-demo-") as tmp:
@@ -93,6 +95,9 @@ def main() -> None:
         result["starts_on_empty_store"] = starts
         result["first_answer_s_median"] = statistics.median(s["first_answer_s"] for s in starts)
         result["first_answer_s_max"] = max(s["first_answer_s"] for s in starts)
+        if args.starts_only:
+            print(json.dumps({**result, "load_average_after": load_average()}, indent=2))
+            return
 
         store = f"duckdb:///{tmp}/full.duckdb"
         p = DemoProcess(store, Path(tmp) / "full.txt", args.rooms_per_day)
