@@ -163,6 +163,7 @@ def test_serves_at_once_shows_progress_and_completes(start: Callable[[], DemoSer
     page.goto(f"{server.url}/?_range=7d")
     delta = page.locator("[data-total=participant_minutes] .delta").inner_text()
     assert re.fullmatch(r"[+-]\d{1,2}%", delta), delta
+    page.screenshot(path=str(screenshot_dir / "dashboard-demo-complete-7d.png"), full_page=True)
     page.context.close()
 
     err = server.stop(signal.SIGTERM)
