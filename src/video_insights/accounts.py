@@ -46,7 +46,8 @@ def _now_ms() -> int:
 
 
 def create_account(store: Store, *, friendly_name: str | None = None, parent: str | None = None,
-                   sid: str | None = None, auth_token: str | None = None) -> Account:
+                   sid: str | None = None, auth_token: str | None = None,
+                   settings: dict[str, Any] | None = None) -> Account:
     if (sid is None) != (auth_token is None):
         raise BadRequest("--sid and --auth-token go together (register an existing account's pair)")
     if sid is not None and not is_sid(sid, "AC"):
@@ -58,13 +59,14 @@ def create_account(store: Store, *, friendly_name: str | None = None, parent: st
         get_account(store, parent)
     account = Account(sid=normalise_sid(sid) if sid else new_sid("AC"),
                       auth_token=auth_token or secrets.token_hex(16), parent_sid=parent,
-                      friendly_name=friendly_name)
+                      friendly_name=friendly_name, settings=settings)
     if find_account(store, account.sid) is not None:
         raise BadRequest(f"account {account.sid} already exists")
     batch = WriteBatch()
     batch.insert("accounts", make_row("accounts", account_sid=account.sid, parent_account_sid=parent,
                                       friendly_name=friendly_name, auth_token=account.auth_token,
-                                      created_ms=_now_ms(), settings=None))
+                                      created_ms=_now_ms(),
+                                      settings=orjson.dumps(settings).decode() if settings else None))
     store.write(batch)
     return account
 

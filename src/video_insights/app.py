@@ -39,6 +39,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         access_log.install()  # after uvicorn has configured its loggers
         pipeline.start()
         scheduler.start()
+        if svc.demo is not None:
+            svc.demo.start()
         control = None
         if getattr(app.state, "control_url", None):
             control = write_control(settings.store, app.state.control_url)
@@ -48,6 +50,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         finally:
             if control is not None:
                 control[0].unlink(missing_ok=True)
+            if svc.demo is not None:
+                svc.demo.stop()
             scheduler.stop()
             pipeline.stop()
 

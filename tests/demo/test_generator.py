@@ -12,20 +12,23 @@ import pytest
 from click.testing import CliRunner
 from sqlglot import exp
 
-from video_insights.accounts import create_account
+from video_insights.accounts import create_account, get_account, update_settings
 from video_insights.analytics.dashboard import parse_window, rooms_graph
 from video_insights.analytics.metrics import participant_metrics
 from video_insights.analytics.rooms import Scope, list_rooms
 from video_insights.demo import seed as seed_module
+from video_insights.demo.facts import generate_facts
 from video_insights.demo.generator import DemoSummary, generate
 from video_insights.query.filters import RoomQuery
 from video_insights.query.sql import q, untag
 from video_insights.settings import Settings
 from video_insights.store.base import WriteBatch
 from video_insights.store.duckdb_store import DuckDBStore
+from video_insights.store.schema import TABLES_BY_NAME
 
 SETTINGS = Settings()
 HOUR_MS = 3_600_000
+DAY_MS = 24 * HOUR_MS
 
 
 @dataclass
@@ -215,25 +218,54 @@ def test_same_seed_same_data(tmp_path: Path) -> None:
     assert tables[0] != tables[2]
 
 
-def test_seed_demo_generates_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls = []
+def test_previous_week_facts_are_the_facts_a_full_run_makes(tmp_path: Path) -> None:
+    """generate_facts keeps exactly the facts the pipeline makes of the full data, and nothing else."""
+    now = (int(time.time() * 1000) // HOUR_MS - 3) * HOUR_MS
+    end = now - DAY_MS
+    account = "AC" + "1" * 32
+    full, facts_only = _store(tmp_path / "full.duckdb"), _store(tmp_path / "facts.duckdb")
+    options: dict[str, Any] = {"days": 1, "rooms_per_day": 20, "seed": 1, "progress": False}
+    made = generate(full, SETTINGS, account_sid=account, end_ms=end, now_ms=now, **options)
+    kept = generate_facts(facts_only, SETTINGS, account_sid=account, end_ms=end, now_ms=now, **options)
+    assert kept.rooms == made.rooms > 0
+    for table in ("room_facts", "participant_facts"):
+        assert _table(facts_only, table, "account_sid, room_sid, " + TABLES_BY_NAME[table].key[-1], "updated_ms") \
+            == _table(full, table, "account_sid, room_sid, " + TABLES_BY_NAME[table].key[-1], "updated_ms")
+    for table in ("rooms", "participants", "events", "stream_samples", "participant_metrics"):
+        assert facts_only.table_rows(table) == 0, table
+    created = [ms for (ms,) in facts_only.fetch("SELECT create_ms FROM room_facts")[1]]
+    assert end - DAY_MS <= min(created) and max(created) < end
 
-    def small(*args: Any, **kwargs: Any) -> DemoSummary:
-        calls.append(kwargs)
-        return generate(*args, **{**kwargs, "days": 1, "rooms_per_day": 5, "progress": False})
 
-    monkeypatch.setattr(seed_module, "generate", small)
+def _keyed_counts(store: DuckDBStore, table: str) -> tuple[int, int]:
+    """(rows, distinct keys) of a table: equal when nothing is duplicated."""
+    key = ", ".join(TABLES_BY_NAME[table].key)
+    _, rows = store.fetch(f"SELECT count(*), (SELECT count(*) FROM (SELECT DISTINCT {key} FROM {table})) FROM {table}")
+    return int(rows[0][0]), int(rows[0][1])
+
+
+def test_seed_demo_generates_once_and_redoes_an_interrupted_fill(tmp_path: Path) -> None:
     store = _store(tmp_path / "t.duckdb")
-    first = seed_module.seed_demo(store, SETTINGS)
-    assert store.table_rows("rooms") > 0
+    first = seed_module.seed_demo(store, SETTINGS, rooms_per_day=3)
+    rooms = store.table_rows("rooms")
+    assert rooms > 0
+    assert get_account(store, first["account_sid"]).settings == {}  # the "being filled" mark is gone
     store.write(WriteBatch(deletes=[("api_keys", exp.column("account_sid").eq(exp.Literal.string(
         first["account_sid"])))]))
-    again = seed_module.seed_demo(store, SETTINGS)
-    assert len(calls) == 1
+    again = seed_module.seed_demo(store, SETTINGS, rooms_per_day=3)
     assert again["account_sid"] == first["account_sid"]
     assert again["auth_token"] == first["auth_token"]
     assert again["key_sid"] != first["key_sid"]  # the missing key was made again
-    assert seed_module.seed_demo(store, SETTINGS) == again
+    assert seed_module.seed_demo(store, SETTINGS, rooms_per_day=3) == again
+    assert store.table_rows("rooms") == rooms  # a complete demo is not filled again
+    # A fill that was interrupted leaves the mark: the next start deletes what it wrote and fills again.
+    update_settings(store, first["account_sid"], {"demo": "filling", "issues": {"high_jitter": {"enabled": False}}})
+    assert seed_module.seed_demo(store, SETTINGS, rooms_per_day=3) == again
+    assert get_account(store, first["account_sid"]).settings == {"issues": {"high_jitter": {"enabled": False}}}
+    assert store.fetch("SELECT count(*) FROM accounts WHERE friendly_name = 'Demo'")[1][0][0] == 1
+    for table in ("rooms", "participants", "stream_samples", "events", "room_facts", "participant_facts"):
+        total, distinct = _keyed_counts(store, table)
+        assert total == distinct > 0, table
 
 
 def test_demo_command(tmp_path: Path) -> None:

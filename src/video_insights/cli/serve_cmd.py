@@ -7,6 +7,7 @@ import logging
 
 import click
 import uvicorn
+from fastapi import FastAPI
 
 from video_insights.app import create_app
 from video_insights.cli.main import fails_cleanly, main, settings_for, store_option
@@ -15,21 +16,20 @@ from video_insights.cli.main import fails_cleanly, main, settings_for, store_opt
 @main.command()
 @click.option("--host", default=None, help="Listen address (default 127.0.0.1).")
 @click.option("--port", default=None, type=click.IntRange(0, 65535), help="Port (default 8000).")
-@click.option("--demo", is_flag=True, help="Fill an empty store with a week of demo data and print its credentials.")
+@click.option("--demo", is_flag=True,
+              help="Print a demo account's credentials and, the first time, fill it with a week of demo data "
+                   "while serving.")
+# Smaller demos for tests of the fill itself (interrupting it, restarting); not for users.
+@click.option("--demo-rooms-per-day", default=None, type=click.IntRange(1, 100_000), hidden=True)
 @store_option
 @fails_cleanly
-def serve(host: str | None, port: int | None, demo: bool, store: str | None) -> None:
+def serve(host: str | None, port: int | None, demo: bool, demo_rooms_per_day: int | None, store: str | None) -> None:
     """Run the service."""
     settings = settings_for(store, host=host, port=port)
     app = create_app(settings)
     url = f"http://{settings.host}:{settings.port}"
     if demo:
-        from video_insights.demo.seed import seed_demo
-
-        creds = seed_demo(app.state.services.store, settings)
-        click.echo(f"Demo account ready at {url}/\n  account SID: {creds['account_sid']}\n"
-                   f"  auth token:  {creds['auth_token']}\n"
-                   f"  try: curl -u {creds['account_sid']}:{creds['auth_token']} '{url}/v1/Video/Rooms?_range=7d'")
+        start_demo(app, url, demo_rooms_per_day)
     # Other commands run on this store through us while we hold it (cli.remote); the app publishes
     # this URL on start-up and withdraws it on shutdown.
     local = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
@@ -54,6 +54,27 @@ def show_logs(level: str) -> None:
         logger.propagate = False
     # uvicorn's "trace" is below DEBUG, a level the logging module does not name.
     logger.setLevel(logging.getLevelNamesMapping().get(level.upper(), logging.DEBUG))
+
+
+def start_demo(app: FastAPI, url: str, rooms_per_day: int | None) -> None:
+    """Print the demo account's credentials; the app fills it in the background if it is not complete."""
+    from video_insights.demo.progress import DemoProgress, TerminalBar
+    from video_insights.demo.seed import DEMO_ROOMS_PER_DAY, DemoFill, demo_account
+
+    svc = app.state.services
+    account = demo_account(svc.store)
+    creds = account.credentials
+    state = ("ready" if account.filled else
+             "ready; its week of data is being written while the server runs (progress: the console, /healthz)")
+    click.echo(f"Demo account {state}: {url}/\n  account SID: {creds['account_sid']}\n"
+               f"  auth token:  {creds['auth_token']}\n"
+               f"  try: curl -u {creds['account_sid']}:{creds['auth_token']} '{url}/v1/Video/Rooms?_range=7d'")
+    bar = None
+    if not account.filled:
+        # Started before uvicorn sets up its logging, so that its log lines print above the bar.
+        bar = TerminalBar()
+        bar.start()
+    svc.demo = DemoFill(svc.store, svc.settings, account, DemoProgress(bar), rooms_per_day or DEMO_ROOMS_PER_DAY)
 
 
 def tune_gc() -> None:

@@ -11,17 +11,16 @@ The same seed, account and `now_ms` give the same data.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from video_insights.demo.events import room_events
+from video_insights.demo.progress import Report, TerminalBar
 from video_insights.demo.rhythm import DAY_MS, Rhythm
 from video_insights.demo.samples import SampleBuilder
 from video_insights.demo.scenarios import (
@@ -41,9 +40,14 @@ from video_insights.query.sql import q, untag
 from video_insights.settings import Settings
 from video_insights.store.base import Store, WriteBatch
 
-# Rooms planned and summarised together: keeps each summary query's participant list short.
+# Rooms planned together (one sample-building pass), and rooms summarised together: small enough to
+# keep each summary query's participant list short, to show progress often and to stop soon when asked.
 CHUNK_ROOMS = 400
-Advance = Callable[[int, str], None]
+SUMMARY_ROOMS = 50
+
+
+class GenerationStopped(Exception):
+    """`stop` was set: generation ended between two steps, leaving what it had written."""
 
 
 @dataclass(frozen=True)
@@ -66,38 +70,59 @@ class _Totals:
     participants: int = 0
     samples: int = 0
     events: int = 0
+    day: int = 0  # of the rooms summarised last
 
 
 def generate(store: Store, settings: Settings, *, account_sid: str, days: int = 7, rooms_per_day: int = 300,
-             seed: int = 0, now_ms: int | None = None, progress: bool = True, mix: Mix = MEETINGS) -> DemoSummary:
-    """Write `days` days of rooms ending at `now_ms` (default: now) for `account_sid`, and summarise them.
-    `mix` sets how big and long rooms are (scenarios.MIXES)."""
+             seed: int = 0, now_ms: int | None = None, end_ms: int | None = None, progress: bool = True,
+             mix: Mix = MEETINGS, report: Report | None = None, stop: threading.Event | None = None,
+             metrics_documents: bool = True) -> DemoSummary:
+    """Write `days` days of rooms ending at `end_ms` (default: `now_ms`, default now) for `account_sid`,
+    and summarise them; what happens after `now_ms` is left out. `mix` sets how big and long rooms are
+    (scenarios.MIXES). `progress` draws a bar on stderr; `report` is told the same; `stop` ends the
+    run between two steps (GenerationStopped). Without `metrics_documents` the participants' /Metrics
+    documents are not built (a scratch store whose summaries are all that is kept)."""
     started = time.monotonic()
     now = int(time.time() * 1000) if now_ms is None else now_ms
-    start = now - days * DAY_MS
+    end = now if end_ms is None else end_ms
+    start = end - days * DAY_MS
     rhythm = Rhythm(start, days, rooms_per_day)
     identities = identity_pool(np.random.default_rng([seed, days, rooms_per_day]), max(200, rooms_per_day))
-    pipeline = Pipeline(store, settings)
+    pipeline = Pipeline(store, settings, metrics_documents=metrics_documents)
     totals = _Totals()
-    run = f"{seed}:{now}"  # SIDs differ between runs at different times, so reruns never collide
+    # SIDs differ between runs at different times (reruns never collide) and between windows of one run.
+    run = f"{seed}:{now}" if end == now else f"{seed}:{now}:{end}"
     total_rooms = sum(rhythm.rooms_on(d) for d in range(days))
     carry = np.zeros(len(ROOM_TYPES))
     writer = _TimeOrderedWriter(store)
     waiting: list[tuple[_Chunk, int]] = []  # planned chunks whose samples are not all written yet
+    bar = TerminalBar() if progress else None
+    reports = [r for r in (bar.reporter("demo data") if bar else None, report) if r is not None]
 
-    def summarise(ready: list[tuple[_Chunk, int]], advance: Advance, label: str) -> None:
+    def tell() -> None:
+        # The day whose rooms were summarised last: what the rooms count has reached.
+        for r in reports:
+            r(totals.rooms, total_rooms, f"day {min(totals.day + 1, days)}/{days}")
+        if stop is not None and stop.is_set():
+            raise GenerationStopped
+
+    def summarise(ready: list[tuple[_Chunk, int]]) -> None:
         for c, _ in ready:
-            # write_now stores the events, then summarises every room they touch from the events and
-            # samples read back (Pipeline.summarize_rooms).
-            pipeline.write_now(events=c.events)
-            totals.rooms += len(c.rooms)
-            totals.participants += sum(len(r.participants) for r in c.rooms)
-            totals.events += len(c.events)
-            advance(len(c.rooms), label)
+            totals.day = c.day
+            for rooms, events in _slices(c):
+                # write_now stores the events, then summarises every room they touch from the events and
+                # samples read back (Pipeline.summarize_rooms).
+                pipeline.write_now(events=events)
+                totals.rooms += len(rooms)
+                totals.participants += sum(len(r.participants) for r in rooms)
+                totals.events += len(events)
+                tell()
 
-    with _progress(progress, total_rooms) as advance:
+    if bar:
+        bar.start()
+    try:
+        tell()
         for day in range(days):
-            label = f"day {day + 1}/{days}"
             day_rng = np.random.default_rng([seed, day])
             times, regions = rhythm.day(day_rng, day)
             types, carry = room_types(day_rng, len(times), carry)
@@ -106,29 +131,44 @@ def generate(store: Store, settings: Settings, *, account_sid: str, days: int = 
                 seeds = [RoomSeed(derived_sid("RM", account_sid, run, str(day), str(i)), int(times[i]), regions[i],
                                   types[i]) for i in range(lo, hi)]
                 rng = np.random.default_rng([seed, day, chunk + 1])
-                planned = _plan_chunk(account_sid, seeds, identities, now, rng, mix)
+                planned = _plan_chunk(account_sid, day, seeds, identities, now, rng, mix)
                 writer.add(planned.columns)
                 waiting.append((planned, _last_sample(planned.columns)))
                 planned.columns = []  # the writer holds them now
                 # Rooms are planned in order of start: no later room has a sample before this one's start.
                 writer.flush_before(int(times[hi - 1]))
-                summarise([w for w in waiting if w[1] < writer.watermark], advance, label)
+                tell()
+                summarise([w for w in waiting if w[1] < writer.watermark])
                 waiting = [w for w in waiting if w[1] >= writer.watermark]
         writer.flush_before(2**62)
-        summarise(waiting, advance, f"day {days}/{days}")
+        summarise(waiting)
+    finally:
+        if bar:
+            bar.stop()
     totals.samples = writer.written
-    return DemoSummary(account_sid, start, now, totals.rooms, totals.participants, totals.samples, totals.events,
-                       round(time.monotonic() - started, 2), _issue_counts(store, account_sid, start))
+    return DemoSummary(account_sid, start, end, totals.rooms, totals.participants, totals.samples, totals.events,
+                       round(time.monotonic() - started, 2), _issue_counts(store, account_sid, start, end))
+
+
+def _slices(chunk: _Chunk) -> Iterator[tuple[list[Room], list[Event]]]:
+    """The chunk's rooms, SUMMARY_ROOMS at a time, with their events."""
+    by_room: dict[str, list[Event]] = {}
+    for e in chunk.events:
+        by_room.setdefault(e.room_sid, []).append(e)
+    for lo in range(0, len(chunk.rooms), SUMMARY_ROOMS):
+        rooms = chunk.rooms[lo:lo + SUMMARY_ROOMS]
+        yield rooms, [e for r in rooms for e in by_room.get(r.sid, [])]
 
 
 @dataclass
 class _Chunk:
+    day: int
     rooms: list[Room]
     events: list[Event]
     columns: list[dict[str, np.ndarray]]
 
 
-def _plan_chunk(account: str, seeds: Sequence[RoomSeed], identities: Sequence[str], now: int,
+def _plan_chunk(account: str, day: int, seeds: Sequence[RoomSeed], identities: Sequence[str], now: int,
                 rng: np.random.Generator, mix: Mix) -> _Chunk:
     rooms = [r for r in (_until(plan_room(rng, s, identities, mix), now) for s in seeds) if r.participants]
     builder = SampleBuilder(account, now, rng)
@@ -136,7 +176,7 @@ def _plan_chunk(account: str, seeds: Sequence[RoomSeed], identities: Sequence[st
     for room in rooms:
         builder.add_room(room)
         events += room_events(account, room, now, rng)
-    return _Chunk(rooms, events, builder.columns())
+    return _Chunk(day, rooms, events, builder.columns())
 
 
 def _last_sample(columns: list[dict[str, np.ndarray]]) -> int:
@@ -178,20 +218,8 @@ def _until(room: Room, now: int) -> Room:
     return room
 
 
-def _issue_counts(store: Store, account: str, since: int) -> dict[str, int]:
-    _, rows = store.fetch(q("SELECT issue_types FROM participants WHERE account_sid = :a AND join_ms >= :since",
-                            a=account, since=since))
+def _issue_counts(store: Store, account: str, since: int, until: int) -> dict[str, int]:
+    _, rows = store.fetch(q("SELECT issue_types FROM participants WHERE account_sid = :a AND join_ms >= :since "
+                            "AND join_ms < :until", a=account, since=since, until=until))
     counts = Counter(t for (tags,) in rows for t in untag(tags))
     return dict(sorted(counts.items()))
-
-
-@contextmanager
-def _progress(enabled: bool, total: int) -> Iterator[Advance]:
-    if not enabled:
-        yield lambda n, description: None
-        return
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("rooms"),
-               TimeElapsedColumn())
-    with Progress(*columns, console=Console(stderr=True)) as bar:
-        task = bar.add_task("demo data", total=total)
-        yield lambda n, description: bar.update(task, advance=n, description=description)

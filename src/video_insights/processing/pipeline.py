@@ -138,9 +138,11 @@ def _coalesced(subs: list[_Submission]) -> list[_Submission]:
 
 
 class Pipeline:
-    def __init__(self, store: Store, settings: Settings) -> None:
+    def __init__(self, store: Store, settings: Settings, *, metrics_documents: bool = True) -> None:
         self.store = store
         self.settings = settings
+        # Off only for a scratch store whose summaries are all that is kept (the demo's previous week).
+        self.metrics_documents = metrics_documents
         self.stats = PipelineStats()
         self._queue: queue.SimpleQueue[_Submission | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -366,7 +368,8 @@ class Pipeline:
                 participant_rows(batch, p, room_stats.get(p.participant_sid, []), now)
             completed.extend(p for p in participants if p.status == "completed")
             self.stats.rooms_summarized += 1
-        self._metrics_documents(account, completed, stats, since, batch, now)
+        if self.metrics_documents:
+            self._metrics_documents(account, completed, stats, since, batch, now)
 
     def _metrics_documents(self, account: str, completed: list[ParticipantSummary],
                            stats: dict[str, list[TrackStats]], since: int, batch: WriteBatch, now: int) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 
@@ -17,6 +18,9 @@ from video_insights.processing.pipeline import Pipeline
 from video_insights.settings import Settings
 from video_insights.store.base import Store
 
+if TYPE_CHECKING:
+    from video_insights.demo.seed import DemoFill
+
 
 @dataclass
 class Services:
@@ -24,6 +28,7 @@ class Services:
     store: Store
     pipeline: Pipeline
     gateway: Gateway
+    demo: DemoFill | None = None  # `serve --demo`: fills the demo account while the server answers
 
 
 def services(request: Request) -> Services:

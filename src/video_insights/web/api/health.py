@@ -1,4 +1,5 @@
-"""Health: answers without credentials; says whether the store answers and the writer keeps up."""
+"""Health: answers without credentials; says whether the store answers, the writer keeps up, and how far
+`serve --demo` has got filling the demo account."""
 
 from __future__ import annotations
 
@@ -18,9 +19,10 @@ def healthz(request: Request) -> dict[str, Any]:
     started = time.perf_counter()
     svc.store.fetch("SELECT 1")
     st = svc.pipeline.stats
+    demo = {"demo": svc.demo.progress.snapshot()} if svc.demo is not None else {}
     return {"status": "ok", "store": svc.store.url.split("://")[0],
             "store_ms": round((time.perf_counter() - started) * 1000, 2),
             "pipeline": {"samples": st.samples, "events": st.events, "batches": st.batches,
                          "rooms_summarized": st.rooms_summarized, "errors": st.errors,
                          "rejected_gateway_events": svc.gateway.rejected},
-            "gateway_rejections": svc.gateway.rejections.snapshot()}
+            "gateway_rejections": svc.gateway.rejections.snapshot(), **demo}

@@ -64,8 +64,9 @@ def _accounts_menu(request: Request) -> list[dict[str, Any]]:
 def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
     viewer = getattr(request.state, "viewer", None)
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    demo = services(request).demo
     base = {"request": request, "viewer": viewer, "accounts_menu": _accounts_menu(request), "here": here,
-            "csrf": csrf.token(request)}
+            "csrf": csrf.token(request), "demo_banner": demo.progress.banner() if demo is not None else None}
     response = templates.TemplateResponse(request, template, {**base, **context}, status_code=status_code)
     csrf.attach(request, response)
     return response
