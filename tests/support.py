@@ -140,3 +140,33 @@ def gateway_reports(lines: list[dict[str, Any]], label: str, offset: float, ever
         stats = {s["id"]: s for s in shift_timestamps(ln["stats"], offset)}
         out.append((int(ln["clientTs"] + offset), snapshot_to_gateway_payload(stats, f"pc-{label}")))
     return out
+
+
+def twilio_sign(auth_token: str, url: str, params: dict[str, str]) -> str:
+    """`X-Twilio-Signature` as Twilio computes it. twilio-python's RequestValidator is the oracle: a
+    test signing with the product's own signer would pass whatever that signer gets wrong."""
+    from twilio.request_validator import RequestValidator
+
+    return str(RequestValidator(auth_token).compute_signature(url, params))
+
+
+def callback_room(url: str, account_sid: str, auth_token: str, room_name: str) -> str:
+    """A completed room from an hour ago with one participant, through signed status callbacks."""
+    from datetime import UTC, datetime, timedelta
+    from uuid import uuid4
+
+    room, participant = "RM" + uuid4().hex, "PA" + uuid4().hex
+    start = datetime.now(UTC) - timedelta(hours=1)
+    target = f"{url}/webhooks/twilio"
+    for event, t, extra in (("room-created", 0, {}),
+                            ("participant-connected", 1, {"ParticipantSid": participant}),
+                            ("participant-disconnected", 100, {"ParticipantSid": participant,
+                                                               "ParticipantDuration": "99"}),
+                            ("room-ended", 101, {"RoomDuration": "101"})):
+        params = {"AccountSid": account_sid, "RoomSid": room, "RoomName": room_name, "RoomType": "group",
+                  "StatusCallbackEvent": event, "ParticipantIdentity": "alice",
+                  "Timestamp": (start + timedelta(seconds=t)).strftime("%Y-%m-%dT%H:%M:%SZ"), **extra}
+        r = httpx.post(target, data=params, timeout=30,
+                       headers={"X-Twilio-Signature": twilio_sign(auth_token, target, params)})
+        assert r.status_code == 200, r.text
+    return room

@@ -26,12 +26,12 @@ import httpx
 import jwt
 import pytest
 
-from support import free_port, serving, wait_until_up
+from support import callback_room, free_port, serving, twilio_sign, wait_until_up
 from video_insights import accounts
 from video_insights.app import create_app
 from video_insights.cli.main import main as cli_group
 from video_insights.ingest import twilio_callbacks
-from video_insights.ingest.auth import TWILIO_CTY, twilio_signature, verify_token
+from video_insights.ingest.auth import TWILIO_CTY, verify_token
 from video_insights.processing.pipeline import Pipeline
 from video_insights.settings import Settings
 from video_insights.store.duckdb_store import DuckDBStore
@@ -174,7 +174,7 @@ def test_accounts_create_registers_an_existing_pair(cli: Cli) -> None:
     with cli.store() as s:
         account = accounts.find_account(s, sid)
     assert account is not None
-    assert twilio_signature(account.auth_token, url, params) == twilio_signature(token, url, params)
+    assert twilio_sign(account.auth_token, url, params) == twilio_sign(token, url, params)
     cli.fails(2, "accounts", "create", "--sid", sid, "--auth-token", token, words=("already exists",))
 
 
@@ -447,25 +447,6 @@ def _serve(path: Path) -> Iterator[tuple[str, Any]]:
         app.state.services.store.close()
 
 
-def _callback_room(url: str, creds: dict[str, Any]) -> str:
-    """A completed room from an hour ago with one participant, through signed status callbacks."""
-    room, participant = "RM" + uuid.uuid4().hex, "PA" + uuid.uuid4().hex
-    start = datetime.now(UTC) - timedelta(hours=1)
-    target = f"{url}/webhooks/twilio"
-    for event, t, extra in (("room-created", 0, {}),
-                            ("participant-connected", 1, {"ParticipantSid": participant}),
-                            ("participant-disconnected", 100, {"ParticipantSid": participant,
-                                                               "ParticipantDuration": "99"}),
-                            ("room-ended", 101, {"RoomDuration": "101"})):
-        params = {"AccountSid": creds["account_sid"], "RoomSid": room, "RoomName": "tenancy", "RoomType": "group",
-                  "StatusCallbackEvent": event, "ParticipantIdentity": "alice",
-                  "Timestamp": (start + timedelta(seconds=t)).strftime("%Y-%m-%dT%H:%M:%SZ"), **extra}
-        r = httpx.post(target, data=params, timeout=30,
-                       headers={"X-Twilio-Signature": twilio_signature(creds["auth_token"], target, params)})
-        assert r.status_code == 200, r.text
-    return room
-
-
 def test_parent_reads_subaccounts_and_no_account_reads_another(cli: Cli) -> None:
     parent = cli.ok("accounts", "create", "--friendly-name", "parent")
     sub = cli.ok("accounts", "create", "--parent", parent["account_sid"])
@@ -475,7 +456,8 @@ def test_parent_reads_subaccounts_and_no_account_reads_another(cli: Cli) -> None
                 for (name, creds), dump in zip(owners.items(), ("loss8.json.gz", "rtt350.json.gz", "clean.json.gz"),
                                                strict=True)}
     with _serve(cli.path) as (url, app):
-        called = {name: _callback_room(url, creds) for name, creds in owners.items()}
+        called = {name: callback_room(url, creds["account_sid"], creds["auth_token"], "tenancy")
+                  for name, creds in owners.items()}
         pipeline = app.state.services.pipeline
         pipeline.settle() if hasattr(pipeline, "settle") else pipeline.submit(wait=True).result(timeout=60)
 

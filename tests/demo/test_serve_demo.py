@@ -9,18 +9,15 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from support import free_port, wait_until_up
-from video_insights.ingest.auth import twilio_signature
+from support import callback_room, free_port, wait_until_up
 from video_insights.query.sql import q
 from video_insights.store.duckdb_store import DuckDBStore
 from video_insights.store.schema import TABLES_BY_NAME
@@ -93,25 +90,6 @@ def start(tmp_path: Path) -> Iterator[Callable[[], DemoServer]]:
             p.wait()
 
 
-def _callback_room(url: str, sid: str, token: str) -> str:
-    """A completed room from an hour ago with one participant, through signed status callbacks."""
-    room, participant = "RM" + uuid.uuid4().hex, "PA" + uuid.uuid4().hex
-    begin = datetime.now(UTC) - timedelta(hours=1)
-    target = f"{url}/webhooks/twilio"
-    for event, t, extra in (("room-created", 0, {}),
-                            ("participant-connected", 1, {"ParticipantSid": participant}),
-                            ("participant-disconnected", 100, {"ParticipantSid": participant,
-                                                               "ParticipantDuration": "99"}),
-                            ("room-ended", 101, {"RoomDuration": "101"})):
-        params = {"AccountSid": sid, "RoomSid": room, "RoomName": "during-the-fill", "RoomType": "group",
-                  "StatusCallbackEvent": event, "ParticipantIdentity": "alice",
-                  "Timestamp": (begin + timedelta(seconds=t)).strftime("%Y-%m-%dT%H:%M:%SZ"), **extra}
-        r = httpx.post(target, data=params, timeout=30,
-                       headers={"X-Twilio-Signature": twilio_signature(token, target, params)})
-        assert r.status_code == 200, r.text
-    return room
-
-
 def _login(browser: Any, url: str, sid: str, token: str) -> Any:
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
@@ -131,7 +109,7 @@ def test_serves_at_once_shows_progress_and_completes(start: Callable[[], DemoSer
     assert first["state"] == "generating"
     api = httpx.Client(base_url=server.url, auth=(sid, token), timeout=30)
     assert api.get("/v1/Video/Rooms", params={"_range": "7d"}).status_code == 200
-    ingested = _callback_room(server.url, sid, token)  # ingest goes on beside the fill
+    ingested = callback_room(server.url, sid, token, "during-the-fill")  # ingest goes on beside the fill
 
     page = _login(browser, server.url, sid, token)
     banner = page.locator("[data-demo-progress]")

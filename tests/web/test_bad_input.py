@@ -29,10 +29,10 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection
 from websockets.sync.client import connect as ws_connect
 
-from support import Creds, serving
+from support import Creds, serving, twilio_sign
 from video_insights import accounts
 from video_insights.app import create_app
-from video_insights.ingest.auth import mint_token, twilio_signature
+from video_insights.ingest.auth import mint_token
 from video_insights.model.ids import derived_sid
 from video_insights.settings import Settings
 from video_insights.store.duckdb_store import DuckDBStore
@@ -333,7 +333,7 @@ def _post_callback(server: Server, params: dict[str, str], *, token: str | None,
     target = f"{server.url}/webhooks/twilio"
     sent = dict(headers or {})
     if token is not None:
-        sent["X-Twilio-Signature"] = twilio_signature(token, url or target, params)
+        sent["X-Twilio-Signature"] = twilio_sign(token, url or target, params)
     return httpx.post(target, data=params, headers=sent, timeout=30)
 
 
@@ -354,13 +354,13 @@ def test_signed_callback_is_accepted_and_visible(server: Server, acct: Creds) ->
 def test_signed_callback_over_get_is_accepted(server: Server, acct: Creds) -> None:
     room = new_sid("RM")
     url = f"{server.url}/webhooks/twilio?{urlencode(_callback(acct, room))}"
-    r = httpx.get(url, headers={"X-Twilio-Signature": twilio_signature(acct.auth_token, url, {})}, timeout=30)
+    r = httpx.get(url, headers={"X-Twilio-Signature": twilio_sign(acct.auth_token, url, {})}, timeout=30)
     assert r.status_code == 200, r.text
     server.flush()
     with server.client(acct) as c:
         assert c.get(f"/v1/Video/Rooms/{room}").status_code == 200
     tampered = url.replace("bad-input-room", "tampered-room")
-    r = httpx.get(tampered, headers={"X-Twilio-Signature": twilio_signature(acct.auth_token, url, {})}, timeout=30)
+    r = httpx.get(tampered, headers={"X-Twilio-Signature": twilio_sign(acct.auth_token, url, {})}, timeout=30)
     assert_error(r, 403, "X-Twilio-Signature")
 
 
@@ -396,7 +396,7 @@ def test_unverifiable_callback_is_403_and_not_stored(server: Server, acct: Creds
 def test_tampered_callback_is_403(server: Server, acct: Creds) -> None:
     room = new_sid("RM")
     params = _callback(acct, room)
-    signature = twilio_signature(acct.auth_token, f"{server.url}/webhooks/twilio", params)
+    signature = twilio_sign(acct.auth_token, f"{server.url}/webhooks/twilio", params)
     r = httpx.post(f"{server.url}/webhooks/twilio", data={**params, "RoomName": "evil"},
                    headers={"X-Twilio-Signature": signature}, timeout=30)
     assert_error(r, 403, "X-Twilio-Signature")
@@ -483,7 +483,7 @@ def test_oversize_callback_is_413(server: Server, acct: Creds, chunked: bool) ->
     params = _callback(acct, room, RoomName="x" * (MAX_BODY + 100))
     body = urlencode(params).encode()
     headers = {"Content-Type": "application/x-www-form-urlencoded",
-               "X-Twilio-Signature": twilio_signature(acct.auth_token, f"{server.url}/webhooks/twilio", params)}
+               "X-Twilio-Signature": twilio_sign(acct.auth_token, f"{server.url}/webhooks/twilio", params)}
     content = _chunks(body) if chunked else body
     r = httpx.post(f"{server.url}/webhooks/twilio", content=content, headers=headers, timeout=30)
     assert_error(r, 413, str(MAX_BODY))

@@ -21,10 +21,9 @@ import pytest
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
-from support import serving
+from support import serving, twilio_sign
 from video_insights import accounts
 from video_insights.app import create_app
-from video_insights.ingest.auth import twilio_signature
 from video_insights.settings import Settings
 from video_insights.store.duckdb_store import DuckDBStore
 
@@ -81,7 +80,7 @@ class _Callbacks:
                   "RoomStatus": "completed" if event == "room-ended" else "in-progress", "SequenceNumber": "0",
                   **extra}
         r = httpx.post(self.url, data=params, timeout=30,
-                       headers={"X-Twilio-Signature": twilio_signature(self.auth_token, self.url, params)})
+                       headers={"X-Twilio-Signature": twilio_sign(self.auth_token, self.url, params)})
         assert r.status_code == 200, r.text
 
     def room(self, room: Room, identities: list[str]) -> None:
