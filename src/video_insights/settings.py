@@ -46,6 +46,10 @@ class Settings:
     writer_max_rows: int = _f(50_000, "Rows that make the writer commit at once.")
     summary_delay_s: float = _f(15.0, "Telemetry makes a room's summary stale; it is recomputed at most this late "
                                       "(webhooks and imports recompute at once; metrics are always live).")
+    takeover_after_s: float = _f(60.0, "A room whose summary has stayed stale this long past the summary delay (the "
+                                       "process that took its data may have died) is summarised by any process "
+                                       "that notices; on a store several processes share it must exceed their "
+                                       "clock skew.")
     session_secret: str = _f("", "Secret that signs UI session cookies; empty = derived from the store.")
     log_level: str = _f("info", "Log level.")
 

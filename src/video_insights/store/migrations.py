@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from video_insights.store.schema import PARTICIPANT_METRICS, TABLES, Column, Table
+from video_insights.store.schema import PARTICIPANT_METRICS, ROOM_LEDGER, TABLES, Column, Table
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,10 @@ class Migration:
     steps: tuple[Step, ...]
 
 
+_LATER = (PARTICIPANT_METRICS, ROOM_LEDGER)  # tables created by a migration after the first
+
 MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "initial schema", tuple(CreateTable(t) for t in TABLES if t is not PARTICIPANT_METRICS)),
+    Migration(1, "initial schema", tuple(CreateTable(t) for t in TABLES if t not in _LATER)),
     Migration(2, "stored metrics documents of completed participants", (CreateTable(PARTICIPANT_METRICS),)),
+    Migration(3, "the ledger of rooms whose summaries are stale", (CreateTable(ROOM_LEDGER),)),
 )
