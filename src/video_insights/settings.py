@@ -43,6 +43,8 @@ class Settings:
     max_import_bytes: int = _f(64 * 1_048_576, "Largest dump accepted by imports.")
     duckdb_memory_limit: str = _f("2GB", "Memory DuckDB may use for its caches and queries (it spills beyond).")
     writer_flush_ms: int = _f(200, "How long the writer gathers rows before it commits a batch.")
+    writer_ack_flush_ms: int = _f(20, "How long the writer gathers rows before a commit that a request waits for "
+                                      "(HTTP ingest answers once committed; concurrent requests share a commit).")
     writer_max_rows: int = _f(50_000, "Rows that make the writer commit at once.")
     summary_delay_s: float = _f(15.0, "Telemetry makes a room's summary stale; it is recomputed at most this late "
                                       "(webhooks and imports recompute at once; metrics are always live).")

@@ -45,6 +45,8 @@ RoomKey = tuple[str, str]  # (account_sid, room_sid)
 # A participant's samples never precede its room's first event by more than this (clock skew between
 # sources); bounding the scan by time lets the store skip old data.
 SAMPLES_BEFORE_EVENTS_MS = 15 * 60_000
+# Rooms summarised in one go; between two such chunks a waiting commit may go first.
+SUMMARY_CHUNK_ROOMS = 64
 
 
 @dataclass
@@ -257,6 +259,7 @@ class Pipeline:
 
     def _run(self) -> None:
         interval = self.settings.writer_flush_ms / 1000.0
+        ack_interval = min(interval, self.settings.writer_ack_flush_ms / 1000.0)
         last_commit = 0.0
         while not self._stop.is_set():
             try:
@@ -270,11 +273,13 @@ class Pipeline:
             # Gather a batch, as commits are expensive and rows cheap: commit at most once an interval.
             # A commit that took longer than that has had a batch gathering meanwhile, so the next one
             # starts at once (sleeping after it capped the writer below what the gateway takes in).
-            # A submitter waiting for its commit cuts the gathering short: requests that arrive
-            # while a commit runs share the next one (group commit).
-            wait = last_commit + interval - time.monotonic()
-            if wait > 0 and not (first.committed or first.done):
-                self._hurry.wait(wait)
+            # A submitter waiting for its commit cuts the gathering to `writer_ack_flush_ms`:
+            # requests that arrive meanwhile, or while a commit runs, share the next one (group commit).
+            deadline = last_commit + (ack_interval if first.committed or first.done else interval)
+            while (wait := deadline - time.monotonic()) > 0:
+                if self._hurry.wait(wait):
+                    deadline = min(deadline, last_commit + ack_interval)
+                    self._hurry.clear()
             self._hurry.clear()
             last_commit = time.monotonic()
             self.flush([first])
@@ -387,11 +392,22 @@ class Pipeline:
                 self._urgent.add(room)
 
     def _summarize_dirty(self) -> None:
+        """Summarise the rooms that are due, urgent ones first, in chunks; once only ripe ones are
+        left, stop between chunks when a request waits for a commit (its commit comes first, the
+        rest wait for the next round, still due)."""
         ripe = time.monotonic() - self.settings.summary_delay_s
-        due = {key for key, since in self._dirty.items() if since <= ripe or key in self._urgent}
-        for key in due:
-            del self._dirty[key]
-        self._urgent.clear()
+        due = sorted((key for key, since in self._dirty.items() if since <= ripe or key in self._urgent),
+                     key=lambda k: (k not in self._urgent, k))
+        for start in range(0, len(due), SUMMARY_CHUNK_ROOMS):
+            chunk = due[start:start + SUMMARY_CHUNK_ROOMS]
+            if start and self._hurry.is_set() and chunk[0] not in self._urgent:
+                return
+            for key in chunk:
+                del self._dirty[key]
+                self._urgent.discard(key)
+            self._summarize(chunk)
+
+    def _summarize(self, due: list[RoomKey]) -> None:
         by_account: dict[str, list[str]] = defaultdict(list)
         for account, room in due:
             by_account[account].append(room)

@@ -176,6 +176,7 @@ def _accept_batch(svc: Any, token: str, grant: TokenGrant, messages: list[msgspe
     events: list[Event] = []
     session: GatewaySession | None = None
     issued: str | None = None
+    verified: dict[str, GatewaySession] = {}  # a batch repeats its session in every message: check it once
     for i, raw in enumerate(messages):  # validate everything first: nothing partial is stored
         path = f"body[{i}]"
         first = _json(memoryview(raw), path)
@@ -184,7 +185,9 @@ def _accept_batch(svc: Any, token: str, grant: TokenGrant, messages: list[msgspe
             events.append(connected)
             continue
         msg = svc.gateway.decode_event(raw, path)
-        current = svc.gateway.session_from(msg.session, grant.account_sid) if msg.session else session
+        if msg.session and msg.session not in verified:
+            verified[msg.session] = svc.gateway.session_from(msg.session, grant.account_sid)
+        current = verified[msg.session] if msg.session else session
         if current is None:
             raise BadRequest(f"{path}.session: required (or start the array with a connect message)")
         r, e = svc.gateway.records(current, msg, path)
