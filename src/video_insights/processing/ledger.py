@@ -22,6 +22,7 @@ process on a shared store, finishes what a dead process left (docs/durability.md
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from collections.abc import Iterable
 
@@ -43,24 +44,28 @@ class Ledger:
         self.store = store
         self.settings = settings
         self._touched: dict[RoomKey, float] = {}  # rooms this process touched since it summarised them
+        # Deciding which rooms a write touches, and the write, against a summary's taking of its rooms:
+        # a write that touched nothing because the room was touched must be visible to that summary.
+        self._lock = threading.Lock()
 
     def write(self, batch: WriteBatch, rooms: Iterable[RoomKey]) -> None:
         """Write `batch`, the data of `rooms`, with the touches the rooms need."""
-        now = time.monotonic()
-        refresh = now - self.settings.summary_delay_s
-        due = sorted({r for r in rooms if self._touched.get(r, refresh) <= refresh})
-        if not due:
-            self.store.write(batch)
-            return
-        if self.store.transactional:
-            self._touch(batch, due)
-            self.store.write(batch)
-        else:
-            self.store.write(self._touch(WriteBatch(), due))
-            self.store.write(batch)
-            self.store.write(self._touch(WriteBatch(), due))
-        for room in due:
-            self._touched[room] = now
+        with self._lock:
+            now = time.monotonic()
+            refresh = now - self.settings.summary_delay_s
+            due = sorted({r for r in rooms if self._touched.get(r, refresh) <= refresh})
+            if not due:
+                self.store.write(batch)
+                return
+            if self.store.transactional:
+                self._touch(batch, due)
+                self.store.write(batch)
+            else:
+                self.store.write(self._touch(WriteBatch(), due))
+                self.store.write(batch)
+                self.store.write(self._touch(WriteBatch(), due))
+            for room in due:
+                self._touched[room] = now
 
     @staticmethod
     def _touch(batch: WriteBatch, rooms: list[RoomKey]) -> WriteBatch:
@@ -69,8 +74,17 @@ class Ledger:
             batch.replace("room_ledger", _entry(room, queries.TOUCHED, secrets.token_hex(8), at))
         return batch
 
+    def take(self, rooms: Iterable[RoomKey]) -> dict[RoomKey, str]:
+        """A summary of these rooms starts: their last touches, read before their data is. From here
+        on this process's next write to them touches them again."""
+        wanted = set(rooms)
+        with self._lock:
+            for room in wanted:
+                self._touched.pop(room, None)
+            return self.tokens(wanted)
+
     def tokens(self, rooms: Iterable[RoomKey]) -> dict[RoomKey, str]:
-        """The rooms' last touches, read before their data is."""
+        """The rooms' last touches."""
         wanted = set(rooms)
         if not wanted:
             return {}
@@ -84,11 +98,6 @@ class Ledger:
         for room, token in sorted(tokens.items()):
             batch.replace("room_ledger", _entry(room, queries.SUMMARIZED, token, at))
         return batch
-
-    def forget(self, rooms: Iterable[RoomKey]) -> None:
-        """These rooms were summarised: the next data for them touches them again."""
-        for room in rooms:
-            self._touched.pop(room, None)
 
     def stale(self, touched_before_ms: int) -> list[RoomKey]:
         _, rows = self.store.fetch(queries.stale_rooms(touched_before_ms))

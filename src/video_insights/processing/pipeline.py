@@ -1,10 +1,11 @@
 """The pipeline: the only place that writes.
 
 Ingest adapters submit typed records (stream samples, events). A single writer thread gathers them
-for `writer_flush_ms` (less when a submitter waits for its commit), commits them in one transaction,
-then recomputes the summaries of the rooms they touched (events and samples of those rooms read back
-from the store, so the result does not depend on which process received what, or in which order) and
-commits those. Which rooms await their summaries is kept in the store too (processing/ledger.py), so
+for `writer_flush_ms` (less when a submitter waits for its commit) and commits them in one
+transaction; a summariser thread then recomputes the summaries of the rooms they touched (events and
+samples of those rooms read back from the store, so the result does not depend on which process
+received what, or in which order) and commits those. Two threads, so that a commit someone waits for
+never waits behind summaries. Which rooms await their summaries is kept in the store too (processing/ledger.py), so
 that what a crashed process committed is summarised after a restart, or by another process.
 """
 
@@ -171,6 +172,14 @@ class Pipeline:
         # store's ledger holds the same knowledge durably; this is the process's schedule for it.
         self._dirty: dict[RoomKey, float] = {}
         self._urgent: set[RoomKey] = set()
+        self._busy: set[RoomKey] = set()  # taken by the summariser, not written yet
+        # Callers waiting for their rooms' summaries: (rooms still to summarise, taken after round, future).
+        self._waiters: list[tuple[set[RoomKey], int, Future[None]]] = []
+        self._round = 0  # counts the summariser's takes, so a waiter knows which ones read its data
+        self._dirty_lock = threading.Lock()  # the writer marks rooms, the summariser takes them
+        self._summary_lock = threading.Lock()  # one summariser at a time (the thread, or a synchronous caller)
+        self._summarizer: threading.Thread | None = None
+        self._wake_summarizer = threading.Event()
         self._pending = 0  # samples submitted and not yet written: what backpressure looks at
         self._pending_lock = threading.Lock()  # submitters and the writer thread both change it
         self._lock = threading.Lock()  # one flush at a time (the thread, or a synchronous caller)
@@ -227,6 +236,8 @@ class Pipeline:
     # -- the writer thread -----------------------------------------------------------------------
     def start(self) -> None:
         if self._thread is None:
+            self._summarizer = threading.Thread(target=self._summarize_loop, name="pipeline-summarizer", daemon=True)
+            self._summarizer.start()
             self._thread = threading.Thread(target=self._run, name="pipeline-writer", daemon=True)
             self._thread.start()
             try:
@@ -250,11 +261,16 @@ class Pipeline:
         return len(rooms)
 
     def stop(self) -> None:
+        """Commit what was submitted, and summarise every stale room, before returning."""
         if self._thread is not None:
             self._stop.set()
             self._queue.put(None)
             self._thread.join(timeout=30)
             self._thread = None
+        if self._summarizer is not None:
+            self._wake_summarizer.set()
+            self._summarizer.join(timeout=60)
+            self._summarizer = None
         self.settle()
 
     def _run(self) -> None:
@@ -265,8 +281,6 @@ class Pipeline:
             try:
                 first = self._queue.get(timeout=interval)
             except queue.Empty:
-                if self._dirty:
-                    self.flush()
                 continue
             if first is None:
                 break
@@ -298,10 +312,12 @@ class Pipeline:
                     rows += len(item.samples) + len(item.rows)
             if subs:
                 self._commit(_coalesced(subs))
-            elif self._dirty:
-                self._summarize_dirty()
             with self._pending_lock:
                 self._pending -= rows
+        if self._summarizer is None:  # no thread (the CLI, tests): summarise here
+            self._summarize_dirty()
+        else:
+            self._wake_summarizer.set()
 
     def _commit(self, subs: list[_Submission]) -> None:
         prepared = [self._prepare(sub) for sub in subs]
@@ -328,16 +344,6 @@ class Pipeline:
                 for f in p.sub.committed:
                     if not f.done():
                         f.set_result(None)
-        try:
-            self._summarize_dirty()
-        except Exception as e:
-            log.exception("summaries failed; their rooms stay stale and are retried")
-            for i, p in enumerate(prepared):
-                failed.setdefault(i, e)
-                self._fail(p.sub, e)
-        for i, p in enumerate(prepared):
-            if i not in failed and p.sub.done is not None and not p.sub.done.done():
-                p.sub.done.set_result(None)
 
     def _fail(self, sub: _Submission, error: Exception) -> None:
         self.stats.errors += 1
@@ -374,9 +380,17 @@ class Pipeline:
             self._remember(eid)
         self.stats.samples += len(p.sub.samples) + len(p.sub.rows)
         self.stats.events += len(p.event_ids)
-        self.mark_dirty(p.touched, urgent=p.sub.urgent)
-        if p.sub.settle:
-            self._urgent.update(self._dirty)
+        with self._dirty_lock:
+            self._mark_dirty(p.touched, urgent=p.sub.urgent)
+            if p.sub.settle:  # the rooms being summarised now too: that summary may predate this
+                self._mark_dirty(self._busy)
+                self._urgent.update(self._dirty)
+            if p.sub.done is not None:  # resolved once a summary that read this commit is written
+                rooms = set(self._dirty) if p.sub.settle else set(p.touched)
+                if rooms:
+                    self._waiters.append((rooms, self._round, p.sub.done))
+                elif not p.sub.done.done():
+                    p.sub.done.set_result(None)
 
     def _remember(self, eid: str) -> None:
         self._seen_events[eid] = None
@@ -384,36 +398,46 @@ class Pipeline:
             self._seen_events.popitem(last=False)
 
     # -- summaries -------------------------------------------------------------------------------
-    def mark_dirty(self, rooms: Iterable[RoomKey], *, urgent: bool = False) -> None:
+    def _mark_dirty(self, rooms: Iterable[RoomKey], *, urgent: bool = False) -> None:
         now = time.monotonic()
         for room in rooms:
             self._dirty.setdefault(room, now)
             if urgent:
                 self._urgent.add(room)
 
-    def _summarize_dirty(self) -> None:
-        """Summarise the rooms that are due, urgent ones first, in chunks; once only ripe ones are
-        left, stop between chunks when a request waits for a commit (its commit comes first, the
-        rest wait for the next round, still due)."""
-        ripe = time.monotonic() - self.settings.summary_delay_s
-        due = sorted((key for key, since in self._dirty.items() if since <= ripe or key in self._urgent),
-                     key=lambda k: (k not in self._urgent, k))
-        for start in range(0, len(due), SUMMARY_CHUNK_ROOMS):
-            chunk = due[start:start + SUMMARY_CHUNK_ROOMS]
-            if start and self._hurry.is_set() and chunk[0] not in self._urgent:
-                return
-            for key in chunk:
-                del self._dirty[key]
-                self._urgent.discard(key)
-            self._summarize(chunk)
+    def _summarize_loop(self) -> None:
+        interval = self.settings.writer_flush_ms / 1000.0
+        while not self._stop.is_set():
+            self._wake_summarizer.wait(interval)  # woken by commits; ripeness is checked each interval
+            self._wake_summarizer.clear()
+            try:
+                self._summarize_dirty()
+            except Exception:
+                log.exception("summaries failed; their rooms stay stale and are retried")
 
-    def _summarize(self, due: list[RoomKey]) -> None:
+    def _summarize_dirty(self) -> None:
+        """Summarise the rooms that are due, urgent ones first, in chunks."""
+        with self._summary_lock:
+            with self._dirty_lock:
+                ripe = time.monotonic() - self.settings.summary_delay_s
+                due = sorted((key for key, since in self._dirty.items() if since <= ripe or key in self._urgent),
+                             key=lambda k: (k not in self._urgent, k))
+                for key in due:
+                    del self._dirty[key]
+                self._urgent.difference_update(due)
+                self._busy.update(due)
+                self._round += 1
+                taken = self._round
+            for start in range(0, len(due), SUMMARY_CHUNK_ROOMS):
+                self._summarize(due[start:start + SUMMARY_CHUNK_ROOMS], taken)
+
+    def _summarize(self, chunk: list[RoomKey], taken: int) -> None:
         by_account: dict[str, list[str]] = defaultdict(list)
-        for account, room in due:
+        for account, room in chunk:
             by_account[account].append(room)
         batch = WriteBatch()
         try:
-            tokens = self.ledger.tokens(due)  # before the data is read: see processing/ledger.py
+            tokens = self.ledger.take(chunk)  # before the data is read: see processing/ledger.py
             for account, rooms in by_account.items():
                 self.summarize_rooms(account, sorted(rooms), batch)
             if self.store.transactional:
@@ -422,10 +446,33 @@ class Pipeline:
             else:  # the marks only once the summaries are there
                 self.store.write(batch)
                 self.store.write(self.ledger.summarized(WriteBatch(), tokens))
-        except Exception:
-            self.mark_dirty(due)  # stored events stay, their rooms are summarised on the next round
+        except Exception as e:
+            self.stats.errors += 1
+            self.stats.last_error = str(e)
+            with self._dirty_lock:  # stored data stays; the rooms are summarised on a later round
+                self._busy.difference_update(chunk)
+                self._mark_dirty(chunk)
+                self._settle_waiters(set(chunk), taken, e)
             raise
-        self.ledger.forget(due)
+        with self._dirty_lock:
+            self._busy.difference_update(chunk)
+            self._settle_waiters(set(chunk), taken, None)
+
+    def _settle_waiters(self, rooms: set[RoomKey], taken: int, error: Exception | None) -> None:
+        """Waiters whose rooms a summary taken in round `taken` covered (or failed on)."""
+        keep = []
+        for waiting, registered, fut in self._waiters:
+            if registered < taken and waiting & rooms:
+                if error is not None:
+                    if not fut.done():
+                        fut.set_exception(error)
+                    continue
+                waiting.difference_update(rooms)
+            if waiting:
+                keep.append((waiting, registered, fut))
+            elif not fut.done():
+                fut.set_result(None)
+        self._waiters = keep
 
     def summarize_rooms(self, account: str, rooms: list[str], batch: WriteBatch) -> None:
         now = int(time.time() * 1000)
