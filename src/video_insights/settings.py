@@ -45,6 +45,9 @@ class Settings:
     writer_flush_ms: int = _f(200, "How long the writer gathers rows before it commits a batch.")
     writer_ack_flush_ms: int = _f(20, "How long the writer gathers rows before a commit that a request waits for "
                                       "(HTTP ingest answers once committed; concurrent requests share a commit).")
+    max_pending_samples: int = _f(200_000, "Samples received and not yet committed beyond which ingest pushes "
+                                           "back: the WebSocket stops reading, HTTP ingest answers 503 with "
+                                           "Retry-After.")
     writer_max_rows: int = _f(50_000, "Rows that make the writer commit at once.")
     summary_delay_s: float = _f(15.0, "Telemetry makes a room's summary stale; it is recomputed at most this late "
                                       "(webhooks and imports recompute at once; metrics are always live).")

@@ -1,7 +1,8 @@
 """A 2xx means stored (docs/durability.md): threads send signed Twilio status callbacks and gateway
 batches (a connect and six stats reports each) to a real `serve` process, which gets `kill -9` at a
 random moment, three times over; after the last restart every acknowledged callback and batch is
-readable through the API, summarised (room and participant found), with its reports in /Metrics."""
+readable through the API, summarised (room and participant found), with its reports in /Metrics. And
+SIGTERM commits what the server holds before it exits."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import httpx
 import orjson
 import pytest
 from twilio.request_validator import RequestValidator
+from websockets.sync.client import connect
 
 from conftest import STORE_URLS, make_account
 from support import Creds, free_port, gateway_reports, getstats_series, shift_timestamps, wait_until_up
@@ -188,3 +190,54 @@ def test_nothing_acknowledged_is_lost_to_kill_9(engine: str, tmp_path: Path) -> 
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
+
+
+def test_sigterm_commits_what_was_received_before_exiting(tmp_path: Path) -> None:
+    """Reports received over the WebSocket wait in memory for the writer's next commit (here 10 s
+    away); SIGTERM commits them, and summarises their room, before the process exits."""
+    store_url = STORE_URLS["duckdb"].format(dir=tmp_path)
+    store = open_store(store_url)
+    store.migrate()
+    creds = make_account(store)
+    store.close()
+    port = free_port()
+    load = Load(f"http://127.0.0.1:{port}", creds)
+    room, participant = new_sid("RM"), new_sid("PA")
+    proc = subprocess.Popen([sys.executable, "-m", "video_insights", "serve", "--store", store_url,
+                             "--port", str(port)], env={**os.environ, **ENV, "VIDEO_INSIGHTS_WRITER_FLUSH_MS": "10000"})
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/healthz", proc, "serve")
+        with connect(f"ws://127.0.0.1:{port}/v1/VideoEvents") as ws:
+            ws.send(orjson.dumps({"type": "connect", "token": load.token, "version": 1, "publisher": {
+                "name": "twilio-video.js", "sdkVersion": "2.28.1", "roomSid": room,
+                "participantSid": participant}}).decode())
+            session = orjson.loads(ws.recv(timeout=10))["session"]
+            deadline = time.time() + 30  # the connect is committed at once (the writer was idle)
+            while not httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).json()["pipeline"]["events"]:
+                assert time.time() < deadline
+                time.sleep(0.05)
+            for ts, payload in load.reports:
+                ws.send(orjson.dumps({"type": "event", "version": 1, "session": session, "group": "quality",
+                                      "name": "stats-report", "timestamp": ts, "payload": payload}).decode())
+            seen: list[int] = []  # samples the server holds, until all six reports are in (no change for 1 s)
+            while len(seen) < 10 or len(set(seen[-10:])) > 1 or not seen[-1]:
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).json()["pipeline"]
+                seen.append(health["pending_samples"])
+                time.sleep(0.1)
+            assert health["samples"] == 0, "nothing is committed before the writer's interval"
+            proc.send_signal(signal.SIGTERM)
+            # uvicorn shuts down gracefully, then raises the signal again (exit status -15).
+            assert proc.wait(timeout=60) in (0, -signal.SIGTERM)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+    store = open_store(store_url)
+    try:
+        _, samples = store.fetch(f"SELECT count(DISTINCT ts_ms) FROM stream_samples WHERE participant_sid = "
+                                 f"'{participant}'")
+        _, rooms = store.fetch(f"SELECT count(*) FROM participants WHERE participant_sid = '{participant}'")
+    finally:
+        store.close()
+    assert samples == [(REPORTS,)]
+    assert rooms == [(1,)]

@@ -11,6 +11,9 @@ process on a shared store, finishes what a dead process left (docs/durability.md
 - A summary reads the rooms' `touched` tokens before it reads their data, and once its rows are
   written records each token read as the room's `summarized` entry. A room is stale while its two
   entries' tokens differ: a touch written after the token was read has a token of its own.
+  Within a process the writer and the summariser are threads: a summary's take of its rooms (after
+  which this process's next write to them touches them again) and a write's decision not to touch
+  a room, with that write, exclude each other, so a write that touched nothing is seen by the summary.
 - A process does not write a touch for every batch: only when a room becomes stale for it, and again
   when its last touch is older than the summary delay. So every write of data for a room is preceded,
   at most a summary delay earlier, by a touch of that process, and a room whose last touch is older

@@ -28,15 +28,12 @@ class Services:
     gateway: Gateway
 
 
-# Samples submitted and not yet written beyond which ingest pushes back: the WebSocket stops reading,
-# HTTP ingest answers 503 with Retry-After.
-MAX_PENDING_SAMPLES = 200_000
 COMMIT_TIMEOUT_S = 60
 
 
 def accepting(svc: Services) -> None:
     """Refuse HTTP ingest while the writer is saturated, before reading what would only queue up."""
-    if svc.pipeline.pending_samples > MAX_PENDING_SAMPLES:
+    if svc.pipeline.pending_samples > svc.settings.max_pending_samples:
         raise Saturated(f"the writer is behind ({svc.pipeline.pending_samples} samples waiting): send again later",
                         retry_after_s=2)
 

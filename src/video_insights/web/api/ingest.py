@@ -34,7 +34,7 @@ from video_insights.ingest.gateway import GatewaySession
 from video_insights.ingest.gateway_wire import field_error
 from video_insights.model.records import Event
 from video_insights.store.base import Row
-from video_insights.web.deps import MAX_PENDING_SAMPLES, accepting, committed, read_body, scope, services
+from video_insights.web.deps import accepting, committed, read_body, scope, services
 from video_insights.web.pages.render import STATIC
 
 router = APIRouter(tags=["Ingest"])
@@ -75,7 +75,7 @@ async def video_events_ws(ws: WebSocket) -> None:
     try:
         while True:
             _handle_ws_message(svc, session, await _receive(ws))
-            while svc.pipeline.pending_samples > MAX_PENDING_SAMPLES:
+            while svc.pipeline.pending_samples > svc.settings.max_pending_samples:
                 # The writer is behind: stop reading, so TCP pushes back on the clients instead of
                 # this process buffering without bound.
                 await asyncio.sleep(0.02)
