@@ -77,6 +77,16 @@ class UnsupportedMedia(VideoInsightsError):
 
 class StoreUnavailable(VideoInsightsError):
     status = 503
+
+
+class Saturated(VideoInsightsError):
+    """The writer is behind: the client should send again after `retry_after_s` (a Retry-After)."""
+
+    status = 503
+
+    def __init__(self, message: str, *, retry_after_s: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
     code = 20503
 
 

@@ -44,9 +44,18 @@ class Settings:
     max_import_bytes: int = _f(64 * 1_048_576, "Largest dump accepted by imports.")
     duckdb_memory_limit: str = _f("2GB", "Memory DuckDB may use for its caches and queries (it spills beyond).")
     writer_flush_ms: int = _f(200, "How long the writer gathers rows before it commits a batch.")
+    writer_ack_flush_ms: int = _f(20, "How long the writer gathers rows before a commit that a request waits for "
+                                      "(HTTP ingest answers once committed; concurrent requests share a commit).")
+    max_pending_samples: int = _f(200_000, "Samples received and not yet committed beyond which ingest pushes "
+                                           "back: the WebSocket stops reading, HTTP ingest answers 503 with "
+                                           "Retry-After.")
     writer_max_rows: int = _f(50_000, "Rows that make the writer commit at once.")
     summary_delay_s: float = _f(15.0, "Telemetry makes a room's summary stale; it is recomputed at most this late "
                                       "(webhooks and imports recompute at once; metrics are always live).")
+    takeover_after_s: float = _f(60.0, "A room whose summary has stayed stale this long past the summary delay (the "
+                                       "process that took its data may have died) is summarised by any process "
+                                       "that notices; on a store several processes share it must exceed their "
+                                       "clock skew.")
     session_secret: str = _f("", "Extra secret that signs console session cookies, with the signing-in "
                                  "credential's own secret; empty = the credential's secret alone.")
     log_level: str = _f("info", "Log level.")

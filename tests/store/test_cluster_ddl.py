@@ -148,6 +148,7 @@ class WithoutKeeper:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.shared = engine.shared
         self.commands: list[str] = []
 
     def query_arrow(self, sql: str) -> pa.Table:

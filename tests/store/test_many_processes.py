@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 import os
+import signal
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -21,7 +23,7 @@ import pytest
 from websockets.sync.client import ClientConnection, connect
 
 from conftest import make_account
-from support import Creds, free_port, gateway_reports, getstats_series, running, serving
+from support import Creds, free_port, gateway_reports, getstats_series, running, serving, wait_until_up
 from video_insights import accounts
 from video_insights.app import create_app
 from video_insights.ingest.auth import mint_token
@@ -37,12 +39,13 @@ USER_AGENT = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like G
 
 
 @contextmanager
-def serve_process(store_url: str) -> Iterator[str]:
+def serve_process(store_url: str, env: dict[str, str] | None = None) -> Iterator[str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with running([sys.executable, "-m", "video_insights", "serve", "--store", store_url, "--port", str(port)],
-                 url + "/healthz", f"serve on {store_url}", env={**os.environ, **ENV}):
+                 url + "/healthz", f"serve on {store_url}", env={**os.environ, **ENV, **(env or {})}):
         yield url
+
 
 def _connect(stack: ExitStack, url: str, token: str, room: str, participant: str) -> tuple[ClientConnection, str]:
     ws = stack.enter_context(connect(url.replace("http://", "ws://") + "/v1/VideoEvents"))
@@ -144,6 +147,49 @@ def test_two_processes_on_one_clickhouse_answer_as_one_process(clickhouse_url: s
         health = [httpx.get(u + "/healthz", timeout=10).json()["pipeline"] for u in (first, second)]
         assert all(h["samples"] > 0 for h in health), "both processes must have written some reports"
     reference_store.close()
+
+
+def test_a_room_whose_process_died_is_finished_by_another(clickhouse_url: str) -> None:
+    """The first process acknowledges a gateway batch (committed) and is killed before it would
+    summarise it; the second, which never saw the batch, finds the room stale in the store and
+    summarises it once it has been left alone past the takeover time."""
+    shared = open_store(clickhouse_url)
+    shared.migrate()
+    creds = make_account(shared)
+    shared.close()
+    token = mint_token(creds.account_sid, creds.key_sid, creds.key_secret, "alice", ttl=3600)
+    room, participant = new_sid("RM"), new_sid("PA")
+    lines = getstats_series("pw_simulcast")
+    reports = gateway_reports(lines, "sender", time.time() * 1000 - lines[-1]["clientTs"] - 5_000, every=3)
+    batch = [{"type": "connect", "version": 1, "publisher": {
+        "name": "twilio-video.js", "sdkVersion": "2.28.1", "participantSid": participant, "roomSid": room,
+        "userAgent": USER_AGENT}}]
+    batch += [{"type": "event", "version": 1, "group": "quality", "name": "stats-report", "timestamp": ts,
+               "payload": payload} for ts, payload in reports]
+    port = free_port()
+    doomed = subprocess.Popen(
+        [sys.executable, "-m", "video_insights", "serve", "--store", clickhouse_url, "--port", str(port)],
+        env={**os.environ, **ENV, "VIDEO_INSIGHTS_SUMMARY_DELAY_S": "3600", "VIDEO_INSIGHTS_TAKEOVER_AFTER_S": "3600"})
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/healthz", doomed, "the first serve")
+        with serve_process(clickhouse_url, {"VIDEO_INSIGHTS_TAKEOVER_AFTER_S": "2"}) as survivor:
+            r = httpx.post(f"http://127.0.0.1:{port}/v1/VideoEvents", content=orjson.dumps(batch),
+                           headers={"Authorization": f"Bearer {token}"}, timeout=30)
+            assert r.status_code == 200, r.text
+            os.kill(doomed.pid, signal.SIGKILL)
+            doomed.wait(timeout=30)
+            path = f"/v1/Video/Rooms/{room}/Participants/{participant}"
+            deadline = time.time() + 30
+            with httpx.Client(base_url=survivor, auth=creds.basic, timeout=30) as client:
+                while (found := client.get(path)).status_code == 404 and time.time() < deadline:
+                    time.sleep(0.3)
+                assert found.status_code == 200, found.text
+                metrics = client.get(path + "/Metrics").json()
+                assert metrics["send"] and all(t["points"] for t in metrics["send"])
+    finally:
+        if doomed.poll() is None:
+            doomed.kill()
+            doomed.wait(timeout=30)
 
 
 @pytest.mark.parametrize("path", ["/v1/Video/Rooms/RM00000000000000000000000000000000"])

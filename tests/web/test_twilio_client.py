@@ -157,6 +157,31 @@ def test_list_without_a_date_filter_is_rooms_completed_in_the_last_24_hours(worl
     assert set(listed) <= world.all_sids
 
 
+def _listed(world: World, params: list[tuple[str, str]]) -> set[str]:
+    r = httpx.get(world.url + "/v1/Video/Rooms", params=[*params, ("PageSize", "1000")],
+                  auth=(world.account_sid, world.auth_token), timeout=30)
+    assert r.status_code == 200, r.text
+    return {room["room_sid"] for room in r.json()["rooms"]}
+
+
+def test_an_explicit_room_status_replaces_the_default_window(world: World) -> None:
+    """Asking for a status lists every room of that status, not those completed in the last 24 hours
+    (where in-progress rooms could never be); a date filter still narrows it."""
+    live = world.sids("live")
+    assert _listed(world, [("room_status__eq", "in_progress")]) == live
+    assert _listed(world, [("RoomStatus", "in-progress")]) == live
+    assert _listed(world, [("room_status__ne", "completed")]) == live
+    assert _listed(world, [("room_status__eq", "completed")]) == world.all_sids - live  # "old" too
+    assert _listed(world, [("RoomStatus", "completed"), ("RoomType", "group")]) == world.sids(
+        "standup", "retro", "old") | {i["room_sid"] for i in world.imported}
+    assert _listed(world, [("room_status__in", "in_progress,completed")]) == world.all_sids
+    recent = _listed(world, [("room_status__eq", "completed"), ("_range", "24h")])
+    assert world.sids("standup", "retro") <= recent and world.rooms["old"].sid not in recent
+    r = httpx.get(world.url + "/v1/Video/Rooms", params={"RoomStatus": "failed"},
+                  auth=(world.account_sid, world.auth_token), timeout=30)
+    assert r.status_code == 400 and "RoomStatus" in r.json()["message"], r.text
+
+
 def test_list_created_after_reaches_every_room(world: World) -> None:
     listed = _sids(world.client().insights.v1.rooms.list(created_after=LONG_AGO))
     assert sorted(listed) == sorted(world.all_sids)

@@ -59,14 +59,20 @@ class ImportedDump:
 
 def store(pipeline: Pipeline, dump: ImportedDump, *, now_ms: int | None = None) -> ImportResult:
     """Write the dump and summarise its room; the result says until when the room is kept."""
+    result = hold(pipeline, dump, now_ms=now_ms)
+    pipeline.write_now(dump.samples, dump.events, period_ms=dump.period_ms)
+    return result
+
+
+def hold(pipeline: Pipeline, dump: ImportedDump, *, now_ms: int | None = None) -> ImportResult:
+    """Record the import, which keeps its room from retention for the period counted from now. It goes
+    before the data: should the data's commit fail, the record holds nothing back."""
     now = int(time.time() * 1000) if now_ms is None else now_ms
     r = dump.result
-    # The import's record goes first: should the data's commit fail, it holds nothing back.
-    hold = WriteBatch()
-    hold.replace("imports", make_row("imports", account_sid=dump.events[0].account_sid, room_sid=r.room_sid,
-                                     imported_ms=now, file_name=dump.file_name or None))
-    pipeline.store.write(hold)
-    pipeline.write_now(dump.samples, dump.events, period_ms=dump.period_ms)
+    batch = WriteBatch()
+    batch.replace("imports", make_row("imports", account_sid=dump.events[0].account_sid, room_sid=r.room_sid,
+                                      imported_ms=now, file_name=dump.file_name or None))
+    pipeline.store.write(batch)
     s = pipeline.settings
     days = s.retention_days_go if r.room_type == "go" else s.retention_days
     return dataclasses.replace(r, kept_until_ms=now + days * DAY_MS)

@@ -1,9 +1,12 @@
 """The pipeline: the only place that writes.
 
 Ingest adapters submit typed records (stream samples, events). A single writer thread gathers them
-for `writer_flush_ms`, commits them in one transaction, then recomputes the summaries of the rooms
-they touched (events and samples of those rooms read back from the store, so the result does not
-depend on which process received what, or in which order) and commits those.
+for `writer_flush_ms` (less when a submitter waits for its commit) and commits them in one
+transaction; a summariser thread then recomputes the summaries of the rooms they touched (events and
+samples of those rooms read back from the store, so the result does not depend on which process
+received what, or in which order) and commits those. Two threads, so that a commit someone waits for
+never waits behind summaries. Which rooms await their summaries is kept in the store too (processing/ledger.py), so
+that what a crashed process committed is summarised after a restart, or by another process.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from video_insights.model.issues import IssueConfig, IssueType, issue_configs
 from video_insights.model.records import Event, Source, StreamSample, track_sid_of
 from video_insights.model.summaries import ParticipantSummary, TrackStats
 from video_insights.processing.intervals import GATEWAY_PERIOD_MS, bucket_of
+from video_insights.processing.ledger import Ledger
 from video_insights.processing.metrics_documents import documents as metric_documents
 from video_insights.processing.metrics_documents import encode as encode_metrics
 from video_insights.processing.summaries import SummaryContext, summarize_room
@@ -42,6 +46,8 @@ RoomKey = tuple[str, str]  # (account_sid, room_sid)
 # A participant's samples never precede its room's first event by more than this (clock skew between
 # sources); bounding the scan by time lets the store skip old data.
 SAMPLES_BEFORE_EVENTS_MS = 15 * 60_000
+# Rooms summarised in one go; between two such chunks a waiting commit may go first.
+SUMMARY_CHUNK_ROOMS = 64
 
 
 @dataclass
@@ -49,10 +55,16 @@ class _Submission:
     samples: Sequence[StreamSample]
     events: Sequence[Event]
     period_ms: int
-    done: Future[None] | None
+    done: Future[None] | None  # resolved once stored and summarised
     rooms: Sequence[RoomKey] = ()
     settle: bool = False  # summarise every stale room now, not when it is ripe
     rows: Sequence[Row] = ()  # stream_samples rows built by the gateway's hot path (their rooms in `rooms`)
+    committed: list[Future[None]] = field(default_factory=list)  # resolved once stored (group commit)
+    urgent: bool = False  # summarise its rooms now, not when they are ripe
+
+    @property
+    def has_data(self) -> bool:
+        return bool(self.samples or self.events or self.rows)
 
 
 @dataclass
@@ -61,6 +73,11 @@ class _Prepared:
     batch: WriteBatch
     touched: set[RoomKey]
     event_ids: list[str]
+
+    @property
+    def stored_rooms(self) -> set[RoomKey]:
+        """The rooms this submission writes data for (the others are only to be summarised)."""
+        return self.touched if self.sub.has_data else set()
 
 
 @dataclass
@@ -124,16 +141,17 @@ def _document_basis(p: ParticipantSummary, stats: Sequence[TrackStats]) -> str:
 
 
 def _coalesced(subs: list[_Submission]) -> list[_Submission]:
-    """The gateway's submissions (ready rows, one message each, nobody waiting) as one: thousands a
-    second would otherwise each cost a batch of their own to prepare and merge."""
+    """The gateway's submissions (ready rows, one message each, nobody waiting for a summary) as one:
+    thousands a second would otherwise each cost a batch of their own to prepare and merge."""
     plain: list[_Submission] = []
     others: list[_Submission] = []
     for s in subs:
-        (plain if s.rows and not (s.samples or s.events or s.done or s.settle) else others).append(s)
+        (plain if s.rows and not (s.samples or s.events or s.done or s.settle or s.urgent) else others).append(s)
     if len(plain) < 2:
         return subs
     rooms = list(dict.fromkeys(r for s in plain for r in s.rooms))
-    merged = _Submission((), (), GATEWAY_PERIOD_MS, None, rooms, rows=list(chain.from_iterable(s.rows for s in plain)))
+    merged = _Submission((), (), GATEWAY_PERIOD_MS, None, rooms, rows=list(chain.from_iterable(s.rows for s in plain)),
+                         committed=[f for s in plain for f in s.committed])
     return [*others, merged]
 
 
@@ -144,15 +162,26 @@ class Pipeline:
         # Off only for a scratch store whose summaries are all that is kept (the demo's previous week).
         self.metrics_documents = metrics_documents
         self.stats = PipelineStats()
+        self.ledger = Ledger(store, settings)
         self._queue: queue.SimpleQueue[_Submission | None] = queue.SimpleQueue()
+        self._hurry = threading.Event()  # a submitter waits for its commit: do not gather for long
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._seen_events: OrderedDict[str, None] = OrderedDict()
         # Rooms whose summary is stale, with when they first became so. Reports alone make a room
         # stale every 10 s per participant; re-summarising at most every `summary_delay_s` keeps that
-        # cost flat. Callers that wait (webhooks, imports) get their rooms summarised at once.
+        # cost flat. Callers that wait (webhooks, imports) get their rooms summarised at once. The
+        # store's ledger holds the same knowledge durably; this is the process's schedule for it.
         self._dirty: dict[RoomKey, float] = {}
         self._urgent: set[RoomKey] = set()
+        self._busy: set[RoomKey] = set()  # taken by the summariser, not written yet
+        # Callers waiting for their rooms' summaries: (rooms still to summarise, taken after round, future).
+        self._waiters: list[tuple[set[RoomKey], int, Future[None]]] = []
+        self._round = 0  # counts the summariser's takes, so a waiter knows which ones read its data
+        self._dirty_lock = threading.Lock()  # the writer marks rooms, the summariser takes them
+        self._summary_lock = threading.Lock()  # one summariser at a time (the thread, or a synchronous caller)
+        self._summarizer: threading.Thread | None = None
+        self._wake_summarizer = threading.Event()
         self._pending = 0  # samples submitted and not yet written: what backpressure looks at
         self._pending_lock = threading.Lock()  # submitters and the writer thread both change it
         self._lock = threading.Lock()  # one flush at a time (the thread, or a synchronous caller)
@@ -160,14 +189,30 @@ class Pipeline:
     # -- submitting ------------------------------------------------------------------------------
     def submit(self, samples: Sequence[StreamSample] = (), events: Sequence[Event] = (), *,
                period_ms: int = GATEWAY_PERIOD_MS, wait: bool = False, rooms: Sequence[RoomKey] = (),
-               rows: Sequence[Row] = ()) -> Future[None] | None:
+               rows: Sequence[Row] = (), urgent: bool = False) -> Future[None] | None:
         """Queue records for the next batch; with wait=True the future resolves once they are stored
-        and summarized. `rows` are ready stream_samples rows, whose rooms the caller names in `rooms`."""
+        and summarized. `rows` are ready stream_samples rows, whose rooms the caller names in `rooms`.
+        `urgent` summarises the rooms at once rather than when ripe."""
         done: Future[None] | None = Future() if wait else None
         with self._pending_lock:
             self._pending += len(samples) + len(rows)
-        self._queue.put(_Submission(samples, events, period_ms, done, rooms, rows=rows))
+        self._queue.put(_Submission(samples, events, period_ms, done, rooms, rows=rows, urgent=urgent or wait))
+        if wait:
+            self._hurry.set()
         return done
+
+    def submit_committed(self, events: Sequence[Event] = (), *, rows: Sequence[Row] = (),
+                         rooms: Sequence[RoomKey] = ()) -> Future[None]:
+        """Queue records; the future resolves once they are committed (their summaries follow as
+        usual). Concurrent callers share commits: the writer commits at once what has gathered."""
+        committed: Future[None] = Future()
+        with self._pending_lock:
+            self._pending += len(rows)
+        self._queue.put(_Submission((), events, GATEWAY_PERIOD_MS, None, rooms, rows=rows, committed=[committed]))
+        self._hurry.set()
+        if self._thread is None:
+            self.flush()
+        return committed
 
     def write_now(self, samples: Sequence[StreamSample] = (), events: Sequence[Event] = (), *,
                   period_ms: int = GATEWAY_PERIOD_MS) -> None:
@@ -193,35 +238,65 @@ class Pipeline:
     # -- the writer thread -----------------------------------------------------------------------
     def start(self) -> None:
         if self._thread is None:
+            self._summarizer = threading.Thread(target=self._summarize_loop, name="pipeline-summarizer", daemon=True)
+            self._summarizer.start()
             self._thread = threading.Thread(target=self._run, name="pipeline-writer", daemon=True)
             self._thread.start()
+            try:
+                self.recover()
+            except Exception:  # the scheduler's rounds look again
+                log.exception("could not read the ledger of stale rooms")
+
+    def recover(self) -> int:
+        """Summarise the rooms the store says are stale and no live process will finish: on a store
+        this process has to itself, every one (what a crashed process left); on a shared store, those
+        left alone longer than the takeover time. Returns how many."""
+        before = self.ledger.abandoned_before_ms() if self.store.shared else int(time.time() * 1000) + 1
+        return self.adopt(before)
+
+    def adopt(self, touched_before_ms: int) -> int:
+        """Summarise at once the stale rooms whose last touch is older than the given time."""
+        rooms = self.ledger.stale(touched_before_ms)
+        if rooms:
+            log.info("summarising %d stale room(s) found in the store", len(rooms))
+            self.submit(rooms=rooms, urgent=True)
+        return len(rooms)
 
     def stop(self) -> None:
+        """Commit what was submitted, and summarise every stale room, before returning."""
         if self._thread is not None:
             self._stop.set()
             self._queue.put(None)
             self._thread.join(timeout=30)
             self._thread = None
+        if self._summarizer is not None:
+            self._wake_summarizer.set()
+            self._summarizer.join(timeout=60)
+            self._summarizer = None
         self.settle()
 
     def _run(self) -> None:
         interval = self.settings.writer_flush_ms / 1000.0
+        ack_interval = min(interval, self.settings.writer_ack_flush_ms / 1000.0)
         last_commit = 0.0
         while not self._stop.is_set():
             try:
                 first = self._queue.get(timeout=interval)
             except queue.Empty:
-                if self._dirty:
-                    self.flush()
                 continue
             if first is None:
                 break
             # Gather a batch, as commits are expensive and rows cheap: commit at most once an interval.
             # A commit that took longer than that has had a batch gathering meanwhile, so the next one
             # starts at once (sleeping after it capped the writer below what the gateway takes in).
-            wait = last_commit + interval - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
+            # A submitter waiting for its commit cuts the gathering to `writer_ack_flush_ms`:
+            # requests that arrive meanwhile, or while a commit runs, share the next one (group commit).
+            deadline = last_commit + (ack_interval if first.committed or first.done else interval)
+            while (wait := deadline - time.monotonic()) > 0:
+                if self._hurry.wait(wait):
+                    deadline = min(deadline, last_commit + ack_interval)
+                    self._hurry.clear()
+            self._hurry.clear()
             last_commit = time.monotonic()
             self.flush([first])
 
@@ -239,10 +314,12 @@ class Pipeline:
                     rows += len(item.samples) + len(item.rows)
             if subs:
                 self._commit(_coalesced(subs))
-            elif self._dirty:
-                self._summarize_dirty()
             with self._pending_lock:
                 self._pending -= rows
+        if self._summarizer is None:  # no thread (the CLI, tests): summarise here
+            self._summarize_dirty()
+        else:
+            self._wake_summarizer.set()
 
     def _commit(self, subs: list[_Submission]) -> None:
         prepared = [self._prepare(sub) for sub in subs]
@@ -251,13 +328,13 @@ class Pipeline:
             combined.merge(p.batch)
         failed: dict[int, Exception] = {}
         try:
-            self.store.write(combined)
+            self.ledger.write(combined, (r for p in prepared for r in p.stored_rooms))
         except Exception:
             # One submission's bad rows must not cost the others theirs: write them one by one.
             log.exception("pipeline batch failed; retrying its submissions one at a time")
             for i, p in enumerate(prepared):
                 try:
-                    self.store.write(p.batch)
+                    self.ledger.write(p.batch, p.stored_rooms)
                 except Exception as e:
                     failed[i] = e
         self.stats.batches += 1
@@ -266,22 +343,16 @@ class Pipeline:
                 self._fail(p.sub, failed[i])
             else:
                 self._accepted(p)
-        try:
-            self._summarize_dirty()
-        except Exception as e:
-            log.exception("summaries failed; their rooms stay stale and are retried")
-            for i, p in enumerate(prepared):
-                failed.setdefault(i, e)
-                self._fail(p.sub, e)
-        for i, p in enumerate(prepared):
-            if i not in failed and p.sub.done is not None and not p.sub.done.done():
-                p.sub.done.set_result(None)
+                for f in p.sub.committed:
+                    if not f.done():
+                        f.set_result(None)
 
     def _fail(self, sub: _Submission, error: Exception) -> None:
         self.stats.errors += 1
         self.stats.last_error = str(error)
-        if sub.done is not None and not sub.done.done():
-            sub.done.set_exception(error)
+        for f in [*sub.committed, *([sub.done] if sub.done is not None else [])]:
+            if not f.done():
+                f.set_exception(error)
 
     def _prepare(self, sub: _Submission) -> _Prepared:
         """The rows of one submission; nothing is remembered until they are stored."""
@@ -311,9 +382,17 @@ class Pipeline:
             self._remember(eid)
         self.stats.samples += len(p.sub.samples) + len(p.sub.rows)
         self.stats.events += len(p.event_ids)
-        self.mark_dirty(p.touched, urgent=p.sub.done is not None)
-        if p.sub.settle:
-            self._urgent.update(self._dirty)
+        with self._dirty_lock:
+            self._mark_dirty(p.touched, urgent=p.sub.urgent)
+            if p.sub.settle:  # the rooms being summarised now too: that summary may predate this
+                self._mark_dirty(self._busy)
+                self._urgent.update(self._dirty)
+            if p.sub.done is not None:  # resolved once a summary that read this commit is written
+                rooms = set(self._dirty) if p.sub.settle else set(p.touched)
+                if rooms:
+                    self._waiters.append((rooms, self._round, p.sub.done))
+                elif not p.sub.done.done():
+                    p.sub.done.set_result(None)
 
     def _remember(self, eid: str) -> None:
         self._seen_events[eid] = None
@@ -321,30 +400,81 @@ class Pipeline:
             self._seen_events.popitem(last=False)
 
     # -- summaries -------------------------------------------------------------------------------
-    def mark_dirty(self, rooms: Iterable[RoomKey], *, urgent: bool = False) -> None:
+    def _mark_dirty(self, rooms: Iterable[RoomKey], *, urgent: bool = False) -> None:
         now = time.monotonic()
         for room in rooms:
             self._dirty.setdefault(room, now)
             if urgent:
                 self._urgent.add(room)
 
+    def _summarize_loop(self) -> None:
+        interval = self.settings.writer_flush_ms / 1000.0
+        while not self._stop.is_set():
+            self._wake_summarizer.wait(interval)  # woken by commits; ripeness is checked each interval
+            self._wake_summarizer.clear()
+            try:
+                self._summarize_dirty()
+            except Exception:
+                log.exception("summaries failed; their rooms stay stale and are retried")
+
     def _summarize_dirty(self) -> None:
-        ripe = time.monotonic() - self.settings.summary_delay_s
-        due = {key for key, since in self._dirty.items() if since <= ripe or key in self._urgent}
-        for key in due:
-            del self._dirty[key]
-        self._urgent.clear()
+        """Summarise the rooms that are due, urgent ones first, in chunks."""
+        with self._summary_lock:
+            with self._dirty_lock:
+                ripe = time.monotonic() - self.settings.summary_delay_s
+                due = sorted((key for key, since in self._dirty.items() if since <= ripe or key in self._urgent),
+                             key=lambda k: (k not in self._urgent, k))
+                for key in due:
+                    del self._dirty[key]
+                self._urgent.difference_update(due)
+                self._busy.update(due)
+                self._round += 1
+                taken = self._round
+            for start in range(0, len(due), SUMMARY_CHUNK_ROOMS):
+                self._summarize(due[start:start + SUMMARY_CHUNK_ROOMS], taken)
+
+    def _summarize(self, chunk: list[RoomKey], taken: int) -> None:
         by_account: dict[str, list[str]] = defaultdict(list)
-        for account, room in due:
+        for account, room in chunk:
             by_account[account].append(room)
         batch = WriteBatch()
         try:
+            tokens = self.ledger.take(chunk)  # before the data is read: see processing/ledger.py
             for account, rooms in by_account.items():
                 self.summarize_rooms(account, sorted(rooms), batch)
-            self.store.write(batch)
-        except Exception:
-            self.mark_dirty(due)  # stored events stay, their rooms are summarised on the next round
+            if self.store.transactional:
+                self.ledger.summarized(batch, tokens)
+                self.store.write(batch)
+            else:  # the marks only once the summaries are there
+                self.store.write(batch)
+                self.store.write(self.ledger.summarized(WriteBatch(), tokens))
+        except Exception as e:
+            self.stats.errors += 1
+            self.stats.last_error = str(e)
+            with self._dirty_lock:  # stored data stays; the rooms are summarised on a later round
+                self._busy.difference_update(chunk)
+                self._mark_dirty(chunk)
+                self._settle_waiters(set(chunk), taken, e)
             raise
+        with self._dirty_lock:
+            self._busy.difference_update(chunk)
+            self._settle_waiters(set(chunk), taken, None)
+
+    def _settle_waiters(self, rooms: set[RoomKey], taken: int, error: Exception | None) -> None:
+        """Waiters whose rooms a summary taken in round `taken` covered (or failed on)."""
+        keep = []
+        for waiting, registered, fut in self._waiters:
+            if registered < taken and waiting & rooms:
+                if error is not None:
+                    if not fut.done():
+                        fut.set_exception(error)
+                    continue
+                waiting.difference_update(rooms)
+            if waiting:
+                keep.append((waiting, registered, fut))
+            elif not fut.done():
+                fut.set_result(None)
+        self._waiters = keep
 
     def summarize_rooms(self, account: str, rooms: list[str], batch: WriteBatch) -> None:
         now = int(time.time() * 1000)

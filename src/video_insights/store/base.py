@@ -71,6 +71,11 @@ def make_row(table: Table | str, **values: Any) -> Row:
 class Store(Protocol):
     url: str
     dialect: str
+    # Whether a batch commits as one transaction (else each table's insert is atomic by itself), and
+    # whether other processes may write the store meanwhile (a server; DuckDB and chDB lock theirs).
+    # The pipeline's ledger of stale rooms relies on both (processing/ledger.py).
+    transactional: bool
+    shared: bool
 
     def migrate(self) -> list[str]:
         """Create or upgrade the schema; return the names of the migrations applied."""

@@ -58,6 +58,8 @@ def step_ddl(step: Step) -> list[str]:
 
 class DuckDBStore:
     dialect = "duckdb"
+    transactional = True
+    shared = False  # one process opens the file
 
     def __init__(self, path: str | Path, *, read_only: bool = False, memory_limit: str | None = None) -> None:
         self.path = Path(path)

@@ -18,6 +18,7 @@ from video_insights.store.schema import (
     PARTICIPANTS,
     RECORDINGS,
     ROOM_FACTS,
+    ROOM_LEDGER,
     ROOMS,
     STREAM_SAMPLES,
     TRACKS,
@@ -54,4 +55,5 @@ MIGRATIONS: tuple[Migration, ...] = (
         PARTICIPANT_FACTS))),
     Migration(2, "stored metrics documents of completed participants", (CreateTable(PARTICIPANT_METRICS),)),
     Migration(3, "imported rooms, kept from their import", (CreateTable(IMPORTS),)),
+    Migration(4, "the ledger of rooms whose summaries are stale", (CreateTable(ROOM_LEDGER),)),
 )

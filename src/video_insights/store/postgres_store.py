@@ -61,6 +61,7 @@ INDEXES: dict[str, dict[str, tuple[str, str]]] = {
     "room_facts": {"created": ("btree", "account_sid, create_ms")},
     "participant_facts": {"joined": ("btree", "account_sid, join_ms")},
     "participant_metrics": {"participant": ("btree", "participant_key"), "join": ("btree", "join_ms")},
+    "room_ledger": {"room": ("btree", "room_key"), "at": ("btree", "at_ms")},
 }
 _NO_KEY_INDEX = frozenset({"stream_samples"})
 
@@ -103,6 +104,8 @@ def _plain(values: Any) -> list[Any]:
 
 class PostgresStore:
     dialect = DIALECT
+    transactional = True
+    shared = True
 
     def __init__(self, url: str) -> None:
         parsed = urlparse(url)

@@ -175,8 +175,20 @@ IMPORTS = Table(
     time_column="imported_ms", retention="dashboard",
 )
 
+# Which rooms need (re)summarising, kept in the store so that any process, after any crash, can tell
+# (processing/ledger.py). Per room, the `touched` entry names (by a new random token) the last write of
+# data for it, and the `summarized` entry the token its last summary had read before reading the data:
+# the room's summary is stale while the two tokens differ. Both are replaced whole (last write wins,
+# hence no updated_ms: a version from clocks of different processes would not order writes).
+ROOM_LEDGER = Table(
+    "room_ledger",
+    _cols("account_sid:str! room_sid:str! room_key:int! entry:str! token:str! at_ms:int!"),
+    key=("account_sid", "room_sid", "entry"), order_by=("account_sid", "room_sid", "entry"),
+    time_column="at_ms", retention="data",
+)
+
 TABLES: tuple[Table, ...] = (
     ACCOUNTS, API_KEYS, EVENTS, STREAM_SAMPLES, TRACKS, PARTICIPANTS, ROOMS, RECORDINGS, ROOM_FACTS,
-    PARTICIPANT_FACTS, PARTICIPANT_METRICS, IMPORTS,
+    PARTICIPANT_FACTS, PARTICIPANT_METRICS, IMPORTS, ROOM_LEDGER,
 )
 TABLES_BY_NAME = {t.name: t for t in TABLES}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -11,7 +13,7 @@ from starlette.requests import Request
 
 from video_insights.accounts import Principal, authenticate
 from video_insights.analytics.rooms import Scope
-from video_insights.errors import BadRequest, NotFound, PayloadTooLarge, Unauthorized
+from video_insights.errors import BadRequest, NotFound, PayloadTooLarge, Saturated, Unauthorized
 from video_insights.ingest.gateway import Gateway
 from video_insights.model.ids import is_sid, normalise_sid
 from video_insights.processing.pipeline import Pipeline
@@ -29,6 +31,26 @@ class Services:
     pipeline: Pipeline
     gateway: Gateway
     demo: DemoFill | None = None  # `serve --demo`: fills the demo account while the server answers
+
+
+COMMIT_TIMEOUT_S = 60
+
+
+def accepting(svc: Services) -> None:
+    """Refuse HTTP ingest while the writer is saturated, before reading what would only queue up."""
+    if svc.pipeline.pending_samples > svc.settings.max_pending_samples:
+        raise Saturated(f"the writer is behind ({svc.pipeline.pending_samples} samples waiting): send again later",
+                        retry_after_s=2)
+
+
+async def committed(stored: Future[None] | None) -> None:
+    """Return once what was submitted is committed to the store: a 2xx means that (docs/durability.md)."""
+    assert stored is not None
+    try:
+        await asyncio.wait_for(asyncio.wrap_future(stored), COMMIT_TIMEOUT_S)
+    except TimeoutError:
+        raise Saturated(f"the writer did not commit this within {COMMIT_TIMEOUT_S} s: send it again",
+                        retry_after_s=5) from None
 
 
 def services(request: Request) -> Services:

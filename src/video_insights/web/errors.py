@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from video_insights.errors import VideoInsightsError, error_body
+from video_insights.errors import Saturated, VideoInsightsError, error_body
 from video_insights.web.pages.render import error_page
 from video_insights.web.pages.session import LoginRequired, login_redirect
 
@@ -27,15 +27,17 @@ def wants_page(request: Request) -> bool:
     return not path.startswith(_API_PREFIXES) and "text/html" in request.headers.get("accept", "")
 
 
-def _answer(request: Request, status: int, message: str, code: int | None = None) -> Response:
+def _answer(request: Request, status: int, message: str, code: int | None = None,
+            headers: dict[str, str] | None = None) -> Response:
     if wants_page(request):
         return error_page(request, status, message)
-    return _response(status, message, code)
+    return _response(status, message, code, headers)
 
 
-def _response(status: int, message: str, code: int | None = None) -> JSONResponse:
-    headers = {"WWW-Authenticate": 'Basic realm="Video Insights"'} if status == 401 else None
-    return JSONResponse(error_body(status, message, code=code), status_code=status, headers=headers)
+def _response(status: int, message: str, code: int | None = None, headers: dict[str, str] | None = None
+              ) -> JSONResponse:
+    headers = {**(headers or {}), **({"WWW-Authenticate": 'Basic realm="Video Insights"'} if status == 401 else {})}
+    return JSONResponse(error_body(status, message, code=code), status_code=status, headers=headers or None)
 
 
 class CatchAll:
@@ -80,7 +82,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(VideoInsightsError)
     async def ours(request: Request, exc: VideoInsightsError) -> Response:
-        return _answer(request, exc.status, exc.message, exc.code)
+        headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, Saturated) else None
+        return _answer(request, exc.status, exc.message, exc.code, headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation(request: Request, exc: RequestValidationError) -> Response:

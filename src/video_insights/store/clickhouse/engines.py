@@ -27,6 +27,8 @@ class EngineError(RuntimeError):
 
 
 class Engine(Protocol):
+    shared: bool  # other processes may write the same tables (a server), or not (chDB's directory)
+
     def query_arrow(self, sql: str) -> pa.Table: ...
 
     def command(self, sql: str) -> None: ...
@@ -39,6 +41,8 @@ class Engine(Protocol):
 class ChdbEngine:
     """chDB: one engine per process, bound to one directory. Each thread gets its own connection
     (chDB runs queries of different connections in parallel; one connection runs one at a time)."""
+
+    shared = False
 
     def __init__(self, path: str) -> None:
         import chdb
@@ -99,6 +103,8 @@ class ChdbEngine:
 class ServerEngine:
     """A ClickHouse server over HTTP. Without a session the client may run queries from many threads
     at once (a session would serialise them); the settings travel with every request."""
+
+    shared = True
 
     def __init__(self, *, host: str, port: int, username: str, password: str, database: str,
                  secure: bool) -> None:

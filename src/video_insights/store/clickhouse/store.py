@@ -36,10 +36,12 @@ DIALECT = "clickhouse"
 
 class ClickHouseStore:
     dialect = DIALECT
+    transactional = False  # see the module's note
 
     def __init__(self, engine: Engine, url: str, settings: Settings | None = None) -> None:
         self.engine = engine
         self.url = url
+        self.shared = engine.shared
         self.settings = settings or Settings.from_env({})
         self._write_lock = threading.Lock()
         self._clustered: dict[str, tuple[str, str]] = {}  # table -> (cluster, local table), see _sync_ttl

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncGenerator
+from concurrent.futures import Future
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
@@ -35,7 +36,7 @@ from video_insights.ingest.json_depth import check_depth
 from video_insights.ingest.rejections import Reason
 from video_insights.model.records import Event
 from video_insights.store.base import Row
-from video_insights.web.deps import read_body, scope, services
+from video_insights.web.deps import accepting, committed, read_body, scope, services
 from video_insights.web.pages.render import STATIC
 
 router = APIRouter(tags=["Ingest"])
@@ -43,7 +44,6 @@ log = logging.getLogger(__name__)
 CONNECT_TIMEOUT_S = 30
 MAX_WS_MESSAGE = 1_048_576
 MAX_BATCH_MESSAGES = 1000
-MAX_PENDING_SAMPLES = 200_000
 DUMP_EXPANSION = 16  # how far a gzip dump may expand: text dumps compress ~8-12x
 IMPORT_PARAMS = ("FileName", "RoomName", "RoomType", "ParticipantIdentity", "AccountSid")
 MULTIPART_OVERHEAD = 65_536  # part headers and small fields around the file
@@ -78,7 +78,7 @@ async def video_events_ws(ws: WebSocket) -> None:
     try:
         while True:
             _handle_ws_message(svc, session, await _receive(ws))
-            while svc.pipeline.pending_samples > MAX_PENDING_SAMPLES:
+            while svc.pipeline.pending_samples > svc.settings.max_pending_samples:
                 # The writer is behind: stop reading, so TCP pushes back on the clients instead of
                 # this process buffering without bound.
                 await asyncio.sleep(0.02)
@@ -136,6 +136,7 @@ class Beacon(msgspec.Struct, forbid_unknown_fields=True):
                                         "{token, messages} as the collector's sendBeacon posts it")
 async def video_events_http(request: Request) -> dict[str, Any]:
     svc = services(request)
+    accepting(svc)
     body = await read_body(request, svc.settings.max_body_bytes)
     if "token" in request.query_params:
         raise BadRequest("token: not accepted in the URL, where access logs keep it; send Authorization: "
@@ -152,7 +153,9 @@ async def video_events_http(request: Request) -> dict[str, Any]:
     messages = beacon.messages if beacon else _messages(body)
     if len(messages) > MAX_BATCH_MESSAGES:
         raise BadRequest(f"body: at most {MAX_BATCH_MESSAGES} messages per request")
-    return await asyncio.to_thread(_accept_batch, svc, token, grant, messages)
+    answer, stored = await asyncio.to_thread(_accept_batch, svc, token, grant, messages)
+    await committed(stored)
+    return answer
 
 
 def _messages(body: bytes) -> list[msgspec.Raw]:
@@ -180,12 +183,14 @@ def _beacon(body: bytes) -> Beacon | None:
         raise BadRequest(field_error(e, "body")) from None
 
 
-def _accept_batch(svc: Any, token: str, grant: TokenGrant, messages: list[msgspec.Raw]) -> dict[str, Any]:
+def _accept_batch(svc: Any, token: str, grant: TokenGrant, messages: list[msgspec.Raw]
+                  ) -> tuple[dict[str, Any], Future[None]]:
     rows: list[Row] = []
     rooms: set[tuple[str, str]] = set()
     events: list[Event] = []
     session: GatewaySession | None = None
     issued: str | None = None
+    verified: dict[str, GatewaySession] = {}  # a batch repeats its session in every message: check it once
     for i, raw in enumerate(messages):  # validate everything first: nothing partial is stored
         path = f"body[{i}]"
         first = _json(memoryview(raw), path)
@@ -194,15 +199,17 @@ def _accept_batch(svc: Any, token: str, grant: TokenGrant, messages: list[msgspe
             events.append(connected)
             continue
         msg = svc.gateway.decode_event(raw, path)
-        current = svc.gateway.session_from(msg.session, grant.account_sid) if msg.session else session
+        if msg.session and msg.session not in verified:
+            verified[msg.session] = svc.gateway.session_from(msg.session, grant.account_sid)
+        current = verified[msg.session] if msg.session else session
         if current is None:
             raise BadRequest(f"{path}.session: required (or start the array with a connect message)")
         r, e = svc.gateway.records(current, msg, path)
         rows.extend(r)
         events.extend(e)
         rooms.add((current.account_sid, current.room_sid))
-    svc.pipeline.submit(events=events, rows=rows, rooms=sorted(rooms))
-    return {"accepted": len(messages), "session": issued}
+    stored = svc.pipeline.submit_committed(events=events, rows=rows, rooms=sorted(rooms))
+    return {"accepted": len(messages), "session": issued}, stored
 
 
 # The collector under a name that changes with each release, so pages may cache it for good.
@@ -227,6 +234,7 @@ def collector_module() -> Response:
             operation_id="twilio_status_callback_get")
 async def twilio_webhook(request: Request) -> dict[str, Any]:
     svc = services(request)
+    accepting(svc)
     body = await read_body(request, svc.settings.max_body_bytes)
     if request.method == "POST":
         ctype = request.headers.get("content-type", "")
@@ -251,7 +259,7 @@ async def twilio_webhook(request: Request) -> dict[str, Any]:
     check_twilio_signature(account.auth_token if account else None, url, signed,
                            request.headers.get("x-twilio-signature"))
     event = twilio_callbacks.to_event(params)
-    await asyncio.to_thread(svc.pipeline.write_now, (), [event])
+    await committed(svc.pipeline.submit(events=[event], wait=True))
     return {"accepted": True, "event": event.name, "room_sid": event.room_sid}
 
 
@@ -266,6 +274,7 @@ def _public_url(request: Request) -> str:
 @router.post("/v1/Video/Imports", summary="Import a webrtc-internals or rtcstats dump")
 async def import_dump(request: Request, sc: Scope = Depends(scope)) -> dict[str, Any]:
     svc = services(request)
+    accepting(svc)
     params = request.query_params
     for key in params:
         if key not in IMPORT_PARAMS:
@@ -286,7 +295,8 @@ async def import_dump(request: Request, sc: Scope = Depends(scope)) -> dict[str,
         dump_import.build, data, account_sid=sc.account_sid, file_name=name,
         room_name=params.get("RoomName"), room_type=room_type, identity=params.get("ParticipantIdentity"),
         max_bytes=DUMP_EXPANSION * svc.settings.max_import_bytes)
-    stored = await asyncio.to_thread(dump_import.store, svc.pipeline, built)
+    stored = await asyncio.to_thread(dump_import.hold, svc.pipeline, built)
+    await committed(svc.pipeline.submit(built.samples, built.events, period_ms=built.period_ms, wait=True))
     return stored.to_json()
 
 

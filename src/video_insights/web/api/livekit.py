@@ -11,7 +11,7 @@ from video_insights.accounts import find_account, find_key_by_livekit
 from video_insights.errors import Forbidden, UnsupportedMedia
 from video_insights.ingest import livekit
 from video_insights.ingest.json_depth import check_depth
-from video_insights.web.deps import Services, read_body, services
+from video_insights.web.deps import Services, accepting, committed, read_body, services
 
 router = APIRouter(tags=["Ingest"])
 
@@ -29,6 +29,7 @@ def _bindings(request: Request, svc: Services) -> livekit.RoomBindings:
              operation_id="livekit_webhook")
 async def livekit_webhook(request: Request) -> dict[str, Any]:
     svc = services(request)
+    accepting(svc)
     body = await read_body(request, svc.settings.max_body_bytes)
     check_depth(body, "body")
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -44,5 +45,5 @@ async def livekit_webhook(request: Request) -> dict[str, Any]:
     resolve = _bindings(request, svc).resolver(key.account_sid)
     name, events = await asyncio.to_thread(livekit.to_events, body, key.account_sid, resolve, room_type=room_type)
     if events:
-        await asyncio.to_thread(svc.pipeline.write_now, (), events)
+        await committed(svc.pipeline.submit(events=events, wait=True))
     return {"accepted": bool(events), "event": name, "room_sid": events[-1].room_sid if events else None}

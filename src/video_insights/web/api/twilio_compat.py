@@ -18,10 +18,12 @@ from video_insights.query.sql import value
 from video_insights.web.deps import base_url, scope, services, sid_param
 
 router = APIRouter(tags=["Video Log Analyzer (Twilio-compatible)"])
-TWILIO_PARAMS = ("RoomType", "Codec", "RoomName", "CreatedAfter", "CreatedBefore", "PageSize", "Page",
+TWILIO_PARAMS = ("RoomType", "Codec", "RoomName", "RoomStatus", "CreatedAfter", "CreatedBefore", "PageSize", "Page",
                  "PageToken", "AccountSid")
 ROOM_TYPES = ("go", "peer_to_peer", "group", "group_small")
 CODECS = ("VP8", "H264", "VP9", "opus", "AV1")
+# RoomStatus as Twilio's Rooms resource spells it, and as our room_status field does.
+ROOM_STATUSES = {"in-progress": "in_progress", "in_progress": "in_progress", "completed": "completed"}
 
 
 def _page(request: Request) -> tuple[int, int]:
@@ -49,7 +51,8 @@ def _meta(request: Request, key: str, page: int, size: int, has_next: bool) -> d
             "next_page_url": url(page + 1) if has_next else None, "key": key}
 
 
-def _twilio_conditions(request: Request) -> tuple[list[exp.Expr], bool]:
+def _twilio_conditions(request: Request) -> tuple[list[exp.Expr], bool, bool]:
+    """The conditions of Twilio's parameters, whether they date the list, and whether they name a status."""
     params = request.query_params
     conds: list[exp.Expr] = []
     types = params.getlist("RoomType")
@@ -66,12 +69,18 @@ def _twilio_conditions(request: Request) -> tuple[list[exp.Expr], bool]:
         conds.append(exp.or_(*[exp.column("codecs").like(value(f"%,{c},%")) for c in codecs]))
     if params.get("RoomName"):
         conds.append(exp.column("room_name").eq(value(params["RoomName"])))
+    statuses = params.getlist("RoomStatus")
+    for status in statuses:
+        if status not in ROOM_STATUSES:
+            raise BadRequest(f"RoomStatus: {status!r} is not one of in-progress, completed")
+    if statuses:
+        conds.append(exp.column("room_status").isin(*[value(ROOM_STATUSES[st]) for st in statuses]))
     dated = False
     for name, op in (("CreatedAfter", exp.GTE), ("CreatedBefore", exp.LT)):
         if params.get(name):
             conds.append(op(this=exp.column("create_ms"), expression=value(parse_time(name, params[name]))))
             dated = True
-    return conds, dated
+    return conds, dated, bool(statuses)
 
 
 @router.get("/v1/Video/Rooms", summary="List rooms (Twilio-compatible, with FIELD__OP filters)")
@@ -81,10 +90,14 @@ def list_rooms(request: Request, sc: Scope = Depends(scope)) -> dict[str, Any]:
     if rq.page or rq.size != 50:
         raise BadRequest("_page/_size: use Page and PageSize on this endpoint")
     rq.page, rq.size = page, size
-    conds, dated = _twilio_conditions(request)
+    conds, dated, status_given = _twilio_conditions(request)
     dated = dated or bool(rq.range or rq.since_ms is not None or rq.until_ms is not None)
+    # Twilio's default list is the rooms completed in the last 24 hours; a status asked for explicitly
+    # replaces that default rather than narrowing it (in-progress rooms would otherwise never list).
+    status_given = status_given or any(f.field.name == "room_status" for f in rq.filters)
     svc = services(request)
-    rows = rooms_q.list_rooms(svc.store, sc.account_sid, rq, extra=conds, default_completed_24h=not dated)
+    rows = rooms_q.list_rooms(svc.store, sc.account_sid, rq, extra=conds,
+                              default_completed_24h=not (dated or status_given))
     base = base_url(request)
     return {"rooms": [rooms_q.room_json(r, base) for r in rows[:size]],
             "meta": _meta(request, "rooms", page, size, len(rows) > size)}
