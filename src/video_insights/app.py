@@ -18,7 +18,7 @@ from video_insights.settings import Settings
 from video_insights.store import open_store
 from video_insights.store.base import Store
 from video_insights.web import access_log, errors
-from video_insights.web.api import admin, dashboard, health, ingest, livekit, twilio_compat
+from video_insights.web.api import admin, dashboard, health, ingest, livekit, metrics, twilio_compat
 from video_insights.web.deps import Services
 from video_insights.web.head import HeadAsGet
 from video_insights.web.pages import ROUTERS as PAGE_ROUTERS
@@ -59,6 +59,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
                   description="Call-quality analytics for WebRTC video applications. "
                               "Twilio Video Log Analyzer compatible.", docs_url=None, redoc_url=None)
     app.state.services = svc
+    app.state.metrics_registry = metrics.registry_for(svc)
     # The collector runs on the app's own origin: the token, not the origin, authorises telemetry.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"],
                        allow_headers=["Authorization", "Content-Type"])
@@ -66,8 +67,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.add_middleware(HeadAsGet)  # outermost: every route, and the error pages, answer HEAD as GET
     errors.install(app)
-    for router in (health.router, twilio_compat.router, dashboard.router, ingest.router, livekit.router, admin.router,
-                   *PAGE_ROUTERS):
+    for router in (health.router, metrics.router, twilio_compat.router, dashboard.router, ingest.router,
+                   livekit.router, admin.router, *PAGE_ROUTERS):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -25,6 +25,7 @@ from urllib.parse import urlencode
 import httpx
 import jwt
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection
 from websockets.sync.client import connect as ws_connect
@@ -648,6 +649,7 @@ def test_ws_bad_entry_is_dropped_alone_and_counted_by_reason(server: Server, acc
     room, participant = new_sid("RM"), new_sid("PA")
     token = mint_token(acct.account_sid, acct.key_sid, acct.key_secret, "alice")
     before = server.health()["gateway_rejections"]
+    scraped = _prometheus(server.url)
     report = _stats_event()
     good_video = {**report["payload"]["localAudioTrackStats"][0], "ssrc": "2222", "trackSid": "MT" + "6" * 32,
                   "codec": "VP8", "kind": "video"}
@@ -666,10 +668,35 @@ def test_ws_bad_entry_is_dropped_alone_and_counted_by_reason(server: Server, acc
     after = server.health()["gateway_rejections"]
     assert {k: after[k] - before[k] for k in after if after[k] != before[k]} == {
         "malformed_entry": 1, "malformed_json": 1, "malformed_event": 1}
+    # /metrics counts the same refusals, and what was received and stored besides.
+    now = _prometheus(server.url)
+    moved = {k: now[k] - scraped.get(k, 0) for k in now if now[k] != scraped.get(k, 0)}
+    rejected = {k: v for k, v in moved.items() if k.startswith("video_insights_gateway_rejected_total")}
+    assert rejected == {'video_insights_gateway_rejected_total{reason="malformed_entry"}': 1,
+                        'video_insights_gateway_rejected_total{reason="malformed_json"}': 1,
+                        'video_insights_gateway_rejected_total{reason="malformed_event"}': 1}
+    assert moved["video_insights_gateway_messages_total"] == 3
+    assert moved["video_insights_stored_samples_total"] == 2  # the good audio and video entries
+    assert moved["video_insights_commits_total"] >= 1 and moved["video_insights_commit_seconds_count"] >= 1
+    assert moved["video_insights_store_read_seconds_count"] >= 1
+    text = httpx.get(f"{server.url}/metrics", timeout=30).text
+    assert acct.account_sid not in text and room not in text and participant not in text  # no account is named
     with server.client(acct) as c:
         metrics = c.get(f"/v1/Video/Rooms/{room}/Participants/{participant}/Metrics").json()
         assert sorted(t["track_sid"] for t in metrics["send"]) == ["MT" + "5" * 32, "MT" + "6" * 32]
         assert metrics["receive"] == []
+
+
+def _prometheus(url: str) -> dict[str, float]:
+    """/metrics as {'name{label="value"}': value}, parsed by prometheus-client's own parser."""
+    r = httpx.get(f"{url}/metrics", timeout=30)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain"), r.text
+    out: dict[str, float] = {}
+    for family in text_string_to_metric_families(r.text):
+        for s in family.samples:
+            labels = ",".join(f'{k}="{v}"' for k, v in sorted(s.labels.items()))
+            out[s.name + (f"{{{labels}}}" if labels else "")] = s.value
+    return out
 
 
 def _bearer(token: str) -> dict[str, str]:

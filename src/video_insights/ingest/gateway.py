@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import re
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -67,6 +68,16 @@ class Gateway:
         self.store = store
         self.settings = settings
         self.rejections = Rejections()
+        self._received = 0  # messages after connect, good or not: with `rejections`, what /metrics shows
+        self._received_lock = threading.Lock()  # the event loop and batch threads both count
+
+    def received(self, messages: int = 1) -> None:
+        with self._received_lock:
+            self._received += messages
+
+    @property
+    def messages_received(self) -> int:
+        return self._received
 
     @property
     def rejected(self) -> int:

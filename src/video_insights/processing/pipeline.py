@@ -24,6 +24,7 @@ from itertools import chain
 from operator import attrgetter
 
 import orjson
+from prometheus_client import Histogram
 
 from video_insights.model.ids import sid_key
 from video_insights.model.issues import IssueConfig, IssueType, issue_configs
@@ -46,6 +47,8 @@ RoomKey = tuple[str, str]  # (account_sid, room_sid)
 # A participant's samples never precede its room's first event by more than this (clock skew between
 # sources); bounding the scan by time lets the store skip old data.
 SAMPLES_BEFORE_EVENTS_MS = 15 * 60_000
+# Seconds: a commit takes milliseconds when the writer keeps up, seconds when the store stalls.
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 # Rooms summarised in one go; between two such chunks a waiting commit may go first.
 SUMMARY_CHUNK_ROOMS = 64
 
@@ -61,6 +64,7 @@ class _Submission:
     rows: Sequence[Row] = ()  # stream_samples rows built by the gateway's hot path (their rooms in `rooms`)
     committed: list[Future[None]] = field(default_factory=list)  # resolved once stored (group commit)
     urgent: bool = False  # summarise its rooms now, not when they are ripe
+    queued: float = field(default_factory=time.monotonic)  # when it was submitted: the writer's lag
 
     @property
     def has_data(self) -> bool:
@@ -162,6 +166,12 @@ class Pipeline:
         # Off only for a scratch store whose summaries are all that is kept (the demo's previous week).
         self.metrics_documents = metrics_documents
         self.stats = PipelineStats()
+        # Not registered anywhere: the app's /metrics collector reads them (web/api/metrics.py).
+        self.commit_seconds = Histogram("video_insights_commit_seconds", "Time one commit of the writer takes.",
+                                        registry=None, buckets=LATENCY_BUCKETS)
+        self.lag_seconds = Histogram("video_insights_commit_lag_seconds",
+                                     "Time from a submission's arrival to its commit.", registry=None,
+                                     buckets=LATENCY_BUCKETS)
         self.ledger = Ledger(store, settings)
         self._queue: queue.SimpleQueue[_Submission | None] = queue.SimpleQueue()
         self._hurry = threading.Event()  # a submitter waits for its commit: do not gather for long
@@ -226,6 +236,12 @@ class Pipeline:
     @property
     def pending_samples(self) -> int:
         return self._pending
+
+    @property
+    def pending_summaries(self) -> int:
+        """Rooms this process has still to summarise (the store's ledger has them all, durably)."""
+        with self._dirty_lock:
+            return len(self._dirty) + len(self._busy)
 
     def settle(self) -> None:
         """Return once everything submitted so far is stored and every stale summary recomputed."""
@@ -327,6 +343,7 @@ class Pipeline:
         for p in prepared:
             combined.merge(p.batch)
         failed: dict[int, Exception] = {}
+        started = time.monotonic()
         try:
             self.ledger.write(combined, (r for p in prepared for r in p.stored_rooms))
         except Exception:
@@ -338,6 +355,11 @@ class Pipeline:
                 except Exception as e:
                     failed[i] = e
         self.stats.batches += 1
+        done = time.monotonic()
+        self.commit_seconds.observe(done - started)
+        for sub in subs:
+            if sub.has_data:
+                self.lag_seconds.observe(done - sub.queued)
         for i, p in enumerate(prepared):
             if i in failed:
                 self._fail(p.sub, failed[i])

@@ -97,6 +97,7 @@ async def _receive(ws: WebSocket) -> str | bytes:
 
 def _handle_ws_message(svc: Any, session: GatewaySession, text: str | bytes) -> None:
     rejections = svc.gateway.rejections
+    svc.gateway.received()
     try:
         if len(text) > MAX_WS_MESSAGE:
             rejections.add(Reason.TOO_LARGE, f"message: over {MAX_WS_MESSAGE} bytes", session.participant_sid)
@@ -153,6 +154,7 @@ async def video_events_http(request: Request) -> dict[str, Any]:
     messages = beacon.messages if beacon else _messages(body)
     if len(messages) > MAX_BATCH_MESSAGES:
         raise BadRequest(f"body: at most {MAX_BATCH_MESSAGES} messages per request")
+    svc.gateway.received(len(messages))
     answer, stored = await asyncio.to_thread(_accept_batch, svc, token, grant, messages)
     await committed(stored)
     return answer
