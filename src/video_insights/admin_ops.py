@@ -16,6 +16,7 @@ from video_insights import accounts
 from video_insights.errors import BadRequest
 from video_insights.ingest import dump_import
 from video_insights.model.issues import IssueType
+from video_insights.model.vocabulary import RoomType
 from video_insights.processing.pipeline import Pipeline
 from video_insights.settings import Settings
 from video_insights.store.base import Store
@@ -70,7 +71,7 @@ def keys_create(ctx: OpContext, account: str, sid: str | None = None, secret: st
 
 
 @operation
-def import_dumps(ctx: OpContext, files: list[dict[str, str]], account: str, room_type: str = "group",
+def import_dumps(ctx: OpContext, files: list[dict[str, str]], account: str, room_type: str = RoomType.GROUP,
                  identity: str | None = None) -> list[dict[str, Any]]:
     """`files`: [{"name", "data" (base64)}]. Every file is checked before any is written."""
     owner = accounts.get_account(ctx.store, account)

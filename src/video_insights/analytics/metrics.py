@@ -15,6 +15,7 @@ import orjson
 
 from video_insights.analytics.rooms import Scope, get_participant, participant_tracks
 from video_insights.model.ids import sid_key
+from video_insights.model.vocabulary import ParticipantStatus
 from video_insights.processing.intervals import INTERVAL_MS
 from video_insights.processing.metrics_documents import documents
 from video_insights.query import samples
@@ -46,7 +47,7 @@ def computed_json(store: Store, p: dict[str, Any]) -> bytes:
 def metrics_json(store: Store, scope: Scope, room_sid: str, participant_sid: str) -> bytes:
     """The /Metrics response body, spliced from the stored document without re-encoding it."""
     p = get_participant(store, scope, room_sid, participant_sid)
-    body = (_stored(store, p["account_sid"], participant_sid) if p["status"] == "completed" else None) \
+    body = (_stored(store, p["account_sid"], participant_sid) if p["status"] == ParticipantStatus.COMPLETED else None) \
         or computed_json(store, p)
     head = orjson.dumps({"interval_sec": INTERVAL_MS // 1000, "account_sid": p["account_sid"],
                          "room_sid": room_sid, "participant_sid": participant_sid})

@@ -11,6 +11,7 @@ from sqlglot import exp
 
 from video_insights.errors import BadRequest, NotFound
 from video_insights.model.ids import sid_key
+from video_insights.model.vocabulary import RoomStatus
 from video_insights.query.fields import ROOM_FIELDS_BY_NAME
 from video_insights.query.filters import RoomQuery, condition, iso, parse_range
 from video_insights.query.sql import q, rows_as_dicts, untag, value
@@ -98,7 +99,7 @@ def _time_window(rq: RoomQuery, default_completed_24h: bool, now: int) -> list[e
         conds.append(exp.column("create_ms") < value(rq.until_ms))
     if not conds and default_completed_24h:
         conds.append(exp.column("end_ms") >= value(now - DAY_MS))
-        conds.append(exp.column("room_status").eq(value("completed")))
+        conds.append(exp.column("room_status").eq(value(RoomStatus.COMPLETED.value)))
     return conds
 
 

@@ -15,11 +15,12 @@ import numpy as np
 
 from video_insights.demo.clients import Client, draw_client
 from video_insights.model.ids import derived_sid
+from video_insights.model.vocabulary import RoomType
 
 SECOND = 1000
 MINUTE = 60_000
 
-ROOM_TYPES = ("group", "group_small", "peer_to_peer", "go")
+ROOM_TYPES = tuple(RoomType)
 ROOM_TYPE_WEIGHTS = (0.55, 0.20, 0.21, 0.04)
 # Participant counts are heavy-tailed: mostly two people, some big meetings (index 0 = 1 person).
 @dataclass(frozen=True)

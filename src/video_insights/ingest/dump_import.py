@@ -22,13 +22,14 @@ from video_insights.errors import DumpRejected
 from video_insights.ingest.dumps import DumpEvent, DumpFormatError, ParsedDump, parse_dump
 from video_insights.model.ids import derived_sid
 from video_insights.model.records import Event, Source, StreamSample
+from video_insights.model.vocabulary import RoomType
 from video_insights.processing import lifecycle as lc
 from video_insights.processing.getstats import snapshot_to_samples
 from video_insights.processing.pipeline import Pipeline
 from video_insights.store.base import WriteBatch, make_row
 from video_insights.store.retention import DAY_MS
 
-ROOM_TYPES = ("group", "group_small", "peer_to_peer", "go")
+ROOM_TYPES = tuple(RoomType)
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def hold(pipeline: Pipeline, dump: ImportedDump, *, now_ms: int | None = None) -
                                       imported_ms=now, file_name=dump.file_name or None))
     pipeline.store.write(batch)
     s = pipeline.settings
-    days = s.retention_days_go if r.room_type == "go" else s.retention_days
+    days = s.retention_days_go if r.room_type == RoomType.GO else s.retention_days
     return dataclasses.replace(r, kept_until_ms=now + days * DAY_MS)
 
 
@@ -98,7 +99,7 @@ def map_event(e: DumpEvent) -> tuple[str, dict[str, Any]] | None:
 
 
 def build(data: bytes, *, account_sid: str, file_name: str = "", room_name: str | None = None,
-          room_type: str = "group", identity: str | None = None, max_bytes: int = 1 << 30) -> ImportedDump:
+          room_type: str = RoomType.GROUP, identity: str | None = None, max_bytes: int = 1 << 30) -> ImportedDump:
     """`max_bytes` bounds the dump once decompressed (a gzip upload may be a decompression bomb)."""
     try:
         dump = parse_dump(data, max_bytes=max_bytes)

@@ -36,7 +36,8 @@ from video_insights.ingest.auth import CLOCK_SKEW_S
 from video_insights.ingest.gateway_wire import field_error
 from video_insights.ingest.twilio_callbacks import EARLIEST_MS, MAX_SKEW_MS
 from video_insights.model.ids import derived_sid
-from video_insights.model.records import Event, RoomType, Source
+from video_insights.model.records import Event, Source
+from video_insights.model.vocabulary import ParticipantEndReason, RoomType
 from video_insights.processing import lifecycle as lc
 from video_insights.query.sql import q
 from video_insights.store.base import Store
@@ -143,8 +144,9 @@ DISCONNECT_REASONS = (
     "ROOM_DELETED", "STATE_MISMATCH", "JOIN_FAILURE", "MIGRATION", "SIGNAL_CLOSE", "ROOM_CLOSED",
     "USER_UNAVAILABLE", "USER_REJECTED", "SIP_TRUNK_FAILURE", "CONNECTION_TIMEOUT", "MEDIA_FAILURE",
     "AGENT_ERROR")
-END_DUPLICATE_IDENTITY = "duplicate_identity"  # end reasons only a server can tell (docs/lifecycle.md)
-END_VIA_API = "disconnected_via_api"
+# End reasons only a server can tell (docs/lifecycle.md).
+END_DUPLICATE_IDENTITY = ParticipantEndReason.DUPLICATE_IDENTITY
+END_VIA_API = ParticipantEndReason.DISCONNECTED_VIA_API
 # DisconnectReason → our participant end reason (docs/lifecycle.md). Reasons not listed (unknown, migration,
 # SIP and agent failures) say nothing our end reasons name: the summary falls back as for a Twilio callback.
 END_REASONS = {

@@ -16,12 +16,13 @@ from typing import Any
 from video_insights.errors import BadRequest
 from video_insights.model.ids import is_sid, normalise_sid
 from video_insights.model.records import Event, Source
+from video_insights.model.vocabulary import RoomType
 
 EVENTS = ("room-created", "room-ended", "participant-connected", "participant-disconnected", "track-added",
           "track-removed", "track-enabled", "track-disabled", "recording-started", "recording-completed",
           "recording-failed")
-ROOM_TYPES = {"group": "group", "group-small": "group_small", "peer-to-peer": "peer_to_peer", "go": "go",
-              "group_small": "group_small", "peer_to_peer": "peer_to_peer"}
+# Twilio's callbacks spell the types with hyphens; ours have underscores. Both are taken.
+ROOM_TYPES = {**{t.value: t for t in RoomType}, **{t.value.replace("_", "-"): t for t in RoomType}}
 KNOWN_PARAMS = {
     "AccountSid", "RoomName", "RoomSid", "RoomStatus", "RoomType", "StatusCallbackEvent", "Timestamp",
     "SequenceNumber", "ParticipantSid", "ParticipantStatus", "ParticipantIdentity", "ParticipantDuration",

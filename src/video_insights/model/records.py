@@ -13,13 +13,6 @@ Direction = Literal["send", "recv"]
 MediaKind = Literal["audio", "video", "data"]
 
 
-class RoomType(StrEnum):
-    GROUP = "group"
-    GROUP_SMALL = "group_small"
-    PEER_TO_PEER = "peer_to_peer"
-    GO = "go"
-
-
 class Source(StrEnum):
     GATEWAY = "gateway"  # twilio-video.js insights publisher, or our collector script
     TWILIO = "twilio"  # room status callbacks

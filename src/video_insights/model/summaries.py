@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from video_insights.model.vocabulary import ParticipantStatus, ProcessingState, RoomStatus
+
 
 @dataclass(frozen=True, slots=True)
 class TrackStats:
@@ -77,7 +79,7 @@ class ParticipantSummary:
     join_ms: int | None = None
     leave_ms: int | None = None
     duration_sec: int | None = None
-    status: str = "in_progress"
+    status: str = ParticipantStatus.IN_PROGRESS
     end_reason: str | None = None
     error_code: int | None = None
     codecs: list[str] = field(default_factory=list)
@@ -131,7 +133,7 @@ class RoomSummary:
     create_ms: int | None = None
     end_ms: int | None = None
     room_type: str | None = None
-    room_status: str = "in_progress"
+    room_status: str = RoomStatus.IN_PROGRESS
     status_callback: str | None = None
     status_callback_method: str | None = None
     created_method: str | None = None
@@ -146,7 +148,7 @@ class RoomSummary:
     duration_sec: int | None = None
     total_participant_duration_sec: int = 0
     total_recording_duration_sec: int = 0
-    processing_state: str = "in_progress"
+    processing_state: str = ProcessingState.IN_PROGRESS
     recording_enabled: bool = False
     edge_location: str | None = None
     issue_count: int = 0

@@ -6,6 +6,8 @@ normalised (snake_case) by each adapter to the ones listed here.
 
 from __future__ import annotations
 
+from video_insights.model.vocabulary import ParticipantEndReason, RoomEndReason
+
 ROOM_CREATED = "room-created"
 ROOM_ENDED = "room-ended"
 PARTICIPANT_CONNECTED = "participant-connected"
@@ -23,14 +25,14 @@ CLIENT_DISCONNECTED = "room/disconnected"
 IMPORTED_DUMP = "import/dump"  # a dump was imported: user agent and file name
 
 # End reasons (docs/lifecycle.md, "Participant end reason").
-END_DISCONNECTED = "participant_disconnected"
-END_ROOM_ENDED = "room_ended"
-END_MEDIA_ERROR = "media_connection_error"
-END_SIGNALING_ERROR = "signaling_connection_error"
+END_DISCONNECTED = ParticipantEndReason.PARTICIPANT_DISCONNECTED
+END_ROOM_ENDED = ParticipantEndReason.ROOM_ENDED
+END_MEDIA_ERROR = ParticipantEndReason.MEDIA_CONNECTION_ERROR
+END_SIGNALING_ERROR = ParticipantEndReason.SIGNALING_CONNECTION_ERROR
 MEDIA_FAILURE_EVENTS = {"ice-connection-state/failed", "pc-connection-state/failed", "dtls-transport-state/failed"}
 
-ROOM_ENDED_VIA_API = "room_ended_via_api"
-ROOM_TIMEOUT = "timeout"
+ROOM_ENDED_VIA_API = RoomEndReason.ROOM_ENDED_VIA_API
+ROOM_TIMEOUT = RoomEndReason.TIMEOUT
 
 KNOWN_CODECS = {"vp8": "VP8", "vp9": "VP9", "h264": "H264", "av1": "AV1", "opus": "opus"}
 

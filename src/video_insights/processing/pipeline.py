@@ -30,6 +30,7 @@ from video_insights.model.ids import sid_key
 from video_insights.model.issues import IssueConfig, IssueType, issue_configs
 from video_insights.model.records import Event, Source, StreamSample, track_sid_of
 from video_insights.model.summaries import ParticipantSummary, TrackStats
+from video_insights.model.vocabulary import ParticipantStatus
 from video_insights.processing.intervals import GATEWAY_PERIOD_MS, bucket_of
 from video_insights.processing.ledger import Ledger
 from video_insights.processing.metrics_documents import documents as metric_documents
@@ -518,7 +519,7 @@ class Pipeline:
             room_rows(batch, summary, now)
             for p in participants:
                 participant_rows(batch, p, room_stats.get(p.participant_sid, []), now)
-            completed.extend(p for p in participants if p.status == "completed")
+            completed.extend(p for p in participants if p.status == ParticipantStatus.COMPLETED)
             self.stats.rooms_summarized += 1
         if self.metrics_documents:
             self._metrics_documents(account, completed, stats, since, batch, now)

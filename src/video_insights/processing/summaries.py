@@ -21,6 +21,7 @@ from video_insights.model.summaries import (
     TrackInfo,
     TrackStats,
 )
+from video_insights.model.vocabulary import ParticipantStatus, ProcessingState, RoomStatus
 from video_insights.processing import lifecycle as lc
 from video_insights.processing.detectors import DetectorInput, detect_all
 from video_insights.processing.useragent import client_info
@@ -163,7 +164,7 @@ def summarize_participant(account_sid: str, room_sid: str, participant_sid: str,
     if s.leave_ms is not None and s.join_ms is not None:
         s.leave_ms = max(s.leave_ms, s.join_ms)
         s.duration_sec = stated if stated is not None else round((s.leave_ms - s.join_ms) / 1000)
-    s.status = "completed" if s.leave_ms is not None else "in_progress"
+    s.status = ParticipantStatus.COMPLETED if s.leave_ms is not None else ParticipantStatus.IN_PROGRESS
     _client_fields(s, events)
     s.signaling_region = _payload_value(events, "signaling_region") or ctx.region or "Unknown"
     s.media_region = _trusted_value(events, "media_region") or ctx.media_region or None
@@ -266,8 +267,9 @@ def summarize_room(account_sid: str, room_sid: str, room_events: Sequence[Event]
         stated = explicit_end.payload.get("duration") if explicit_end else None
         r.duration_sec = int(stated) if isinstance(stated, (int, float)) else round(
             (r.end_ms - r.create_ms) / 1000)
-    r.room_status = "completed" if r.end_ms is not None else "in_progress"
-    r.processing_state = "complete" if r.room_status == "completed" else "in_progress"
+    r.room_status = RoomStatus.COMPLETED if r.end_ms is not None else RoomStatus.IN_PROGRESS
+    r.processing_state = (ProcessingState.COMPLETE if r.room_status == RoomStatus.COMPLETED
+                          else ProcessingState.IN_PROGRESS)
     r.recordings = recordings_of(events)
     _room_participant_fields(r, participants, ctx)
     activity = [p.last_activity_ms for p in participants if p.last_activity_ms] + [e.ts_ms for e in events]

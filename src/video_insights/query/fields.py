@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from video_insights.model.issues import IssueType
+from video_insights.model.vocabulary import ProcessingState, RoomEndReason, RoomStatus, RoomType
 
 
 class FieldType(StrEnum):
@@ -47,15 +48,15 @@ class Field:
         return OPERATORS[self.type]
 
 
-ROOM_TYPES = ("group", "group_small", "peer_to_peer", "go")
-END_REASONS = ("room_ended_via_api", "timeout")
+ROOM_TYPES = tuple(RoomType)
+END_REASONS = tuple(RoomEndReason)
 ROOM_FIELDS: tuple[Field, ...] = (
     Field("room_sid", "room_sid", FieldType.STRING, "Room SID", default_column=True),
     Field("room_name", "room_name", FieldType.STRING, "Room Name", default_column=True),
     Field("create_time", "create_ms", FieldType.TIME, "Created", default_column=True),
     Field("end_time", "end_ms", FieldType.TIME, "Ended"),
     Field("room_type", "room_type", FieldType.ENUM, "Room type", ROOM_TYPES, default_column=True),
-    Field("room_status", "room_status", FieldType.ENUM, "Status", ("in_progress", "completed")),
+    Field("room_status", "room_status", FieldType.ENUM, "Status", tuple(RoomStatus)),
     Field("media_region", "media_region", FieldType.STRING, "Media region"),
     Field("end_reason", "end_reason", FieldType.ENUM, "Room end reason", END_REASONS),
     Field("duration_sec", "duration_sec", FieldType.SECONDS, "Room duration", default_column=True),
@@ -75,7 +76,7 @@ ROOM_FIELDS: tuple[Field, ...] = (
     Field("recording_enabled", "recording_enabled", FieldType.BOOL, "Recording enabled"),
     Field("edge_location", "edge_location", FieldType.STRING, "Edge location"),
     Field("processing_state", "processing_state", FieldType.ENUM, "Processing state",
-          ("complete", "in_progress", "timeout", "not_started")),
+          tuple(ProcessingState)),
     Field("max_participants", "max_participants", FieldType.INT, "Max participants (configured)"),
 )
 ROOM_FIELDS_BY_NAME = {f.name: f for f in ROOM_FIELDS}

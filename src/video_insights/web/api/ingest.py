@@ -35,6 +35,7 @@ from video_insights.ingest.gateway_wire import field_error
 from video_insights.ingest.json_depth import check_depth
 from video_insights.ingest.rejections import Reason
 from video_insights.model.records import Event
+from video_insights.model.vocabulary import RoomType
 from video_insights.store.base import Row
 from video_insights.web.deps import accepting, committed, read_body, scope, services
 from video_insights.web.pages.render import STATIC
@@ -281,7 +282,7 @@ async def import_dump(request: Request, sc: Scope = Depends(scope)) -> dict[str,
     for key in params:
         if key not in IMPORT_PARAMS:
             raise BadRequest(f"{key}: unknown parameter (imports take {', '.join(IMPORT_PARAMS)})")
-    room_type = params.get("RoomType", "group")
+    room_type = params.get("RoomType", RoomType.GROUP)
     if room_type not in dump_import.ROOM_TYPES:
         raise BadRequest(f"RoomType: {room_type!r} is not one of {', '.join(dump_import.ROOM_TYPES)}")
     limit = svc.settings.max_import_bytes

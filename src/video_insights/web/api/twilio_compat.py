@@ -13,6 +13,7 @@ from video_insights.analytics import rooms as rooms_q
 from video_insights.analytics.metrics import metrics_json
 from video_insights.analytics.rooms import Scope
 from video_insights.errors import BadRequest
+from video_insights.model.vocabulary import RoomStatus, RoomType
 from video_insights.query.filters import RoomQuery, parse_room_query, parse_time
 from video_insights.query.sql import value
 from video_insights.web.deps import base_url, scope, services, sid_param
@@ -20,10 +21,10 @@ from video_insights.web.deps import base_url, scope, services, sid_param
 router = APIRouter(tags=["Video Log Analyzer (Twilio-compatible)"])
 TWILIO_PARAMS = ("RoomType", "Codec", "RoomName", "RoomStatus", "CreatedAfter", "CreatedBefore", "PageSize", "Page",
                  "PageToken", "AccountSid")
-ROOM_TYPES = ("go", "peer_to_peer", "group", "group_small")
+ROOM_TYPES = tuple(RoomType)
 CODECS = ("VP8", "H264", "VP9", "opus", "AV1")
 # RoomStatus as Twilio's Rooms resource spells it, and as our room_status field does.
-ROOM_STATUSES = {"in-progress": "in_progress", "in_progress": "in_progress", "completed": "completed"}
+ROOM_STATUSES = {"in-progress": RoomStatus.IN_PROGRESS, **{s.value: s for s in RoomStatus}}
 
 
 def _page(request: Request) -> tuple[int, int]:
