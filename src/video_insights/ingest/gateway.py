@@ -28,13 +28,14 @@ from video_insights.ingest.gateway_wire import EventMessage, StatsReport, field_
 from video_insights.ingest.rejections import Rejections
 from video_insights.model.ids import derived_sid, is_sid, normalise_sid, room_sid_for_name, sid_key
 from video_insights.model.records import Event, Source
+from video_insights.model.vocabulary import RoomStatus, RoomType
 from video_insights.processing import lifecycle as lc
 from video_insights.processing.intervals import GATEWAY_PERIOD_MS
 from video_insights.query.sql import q
 from video_insights.settings import Settings
 from video_insights.store.base import Row, Store
 
-ROOM_TYPES = {"group", "group_small", "peer_to_peer", "go"}
+ROOM_TYPES = {t.value for t in RoomType}
 _EVENT_DECODER = msgspec.json.Decoder(EventMessage)
 _STATS_DECODER = msgspec.json.Decoder(StatsReport)
 MAX_UA_DATA_BYTES = 4096
@@ -175,7 +176,7 @@ class Gateway:
         if not rows:
             return room_sid_for_name(account, name)
         sid, status = str(rows[0][0]), rows[0][1]
-        return sid if status == "in_progress" else derived_sid("RM", account, name, "after", sid)
+        return sid if status == RoomStatus.IN_PROGRESS else derived_sid("RM", account, name, "after", sid)
 
     def _participant(self, grant: TokenGrant, publisher: dict[str, Any], room_sid: str, identity: str | None,
                      now: int) -> str:
