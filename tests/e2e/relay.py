@@ -17,6 +17,16 @@ import time
 from dataclasses import dataclass, field
 
 
+@dataclass(frozen=True)
+class Network:
+    """The conditions a test call runs under: the relay's loss and one-way delay, and simulcast."""
+
+    name: str
+    delay_ms: float = 0.0
+    loss: float = 0.0
+    simulcast: bool = False
+
+
 @dataclass
 class RelayCounts:
     forwarded: int = 0

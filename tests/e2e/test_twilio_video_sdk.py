@@ -27,7 +27,7 @@ import orjson
 import pytest
 
 from conftest import LiveServer
-from e2e.relay import UdpRelay
+from e2e.relay import Network, UdpRelay
 from support import Creds
 from video_insights.ingest.auth import mint_token
 from video_insights.model.ids import new_sid
@@ -39,13 +39,6 @@ FRAMES = Path(__file__).parent.parent / "data" / "twilio-video-js"
 # The StatsMonitor collects every second and publishes at its 10th, 20th and 30th collection.
 CALL_S = 31.5
 STALL_MS = 6_000
-
-
-@dataclass(frozen=True)
-class Network:
-    name: str
-    loss: float = 0.0
-    delay_ms: float = 0.0
 
 
 CLEAN = Network("clean")

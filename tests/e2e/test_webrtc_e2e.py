@@ -17,20 +17,12 @@ import httpx
 import pytest
 
 from conftest import LiveServer
-from e2e.relay import UdpRelay
+from e2e.relay import Network, UdpRelay
 from support import Creds
 from video_insights.ingest.auth import mint_token
 
 # The collector publishes every 10th second: closing just after the 40th leaves four whole reports.
 CALL_S = 40.5
-
-
-@dataclass(frozen=True)
-class Network:
-    name: str
-    delay_ms: float = 0.0
-    loss: float = 0.0
-    simulcast: bool = False
 
 
 CLEAN = Network("clean")
