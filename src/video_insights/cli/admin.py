@@ -10,7 +10,6 @@ import click
 
 from video_insights.cli import remote
 from video_insights.cli.main import emit, fails_cleanly, main, settings_for, sid_option, store_option
-from video_insights.ingest import dump_import
 from video_insights.ingest.auth import mint_token
 from video_insights.model.vocabulary import RoomType
 
@@ -112,7 +111,7 @@ def token(account: str, key_sid: str, secret: str, identity: str, room: str | No
 @main.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--account", required=True, callback=sid_option("AC"), help="The account the rooms belong to.")
-@click.option("--room-type", default=RoomType.GROUP.value, type=click.Choice(dump_import.ROOM_TYPES))
+@click.option("--room-type", default=RoomType.GROUP.value, type=click.Choice([t.value for t in RoomType]))
 @click.option("--identity", default=None)
 @store_option
 @fails_cleanly
