@@ -22,6 +22,8 @@ import uvicorn
 from video_insights.processing.getstats import snapshot_to_gateway_payload
 
 SERIES = Path(__file__).parent / "data" / "getstats" / "chromium156"
+SDK_VERSION = "2.36.0"
+SDK_FRAMES = Path(__file__).parent / "data" / "twilio-video-js" / SDK_VERSION
 REPORT_EVERY = 10  # the series has one getStats() a second; twilio-video.js publishes every 10 s
 
 
@@ -127,6 +129,25 @@ def shift_timestamps(value: Any, offset: float) -> Any:
     if isinstance(value, list):
         return [shift_timestamps(v, offset) for v in value]
     return value
+
+
+def sdk_frames(name: str) -> list[dict[str, Any]]:
+    """Frames twilio-video.js really sent (recorded by tests/e2e/test_twilio_video_sdk.py), moved to
+    now (the gateway takes recent events only): each event's timestamp and its stats entries' (those
+    with a time: a placeholder keeps its 0)."""
+    from video_insights.ingest.gateway_wire import LISTS
+
+    frames = [orjson.loads(line) for line in (SDK_FRAMES / f"{name}.jsonl").read_text().splitlines()]
+    offset = int(time.time() * 1000) - 5_000 - max(f.get("timestamp", 0) for f in frames)
+    for frame in frames:
+        if "timestamp" in frame:
+            frame["timestamp"] += offset
+        if frame.get("name") == "stats-report":
+            for key in LISTS:
+                for entry in frame["payload"].get(key, []):
+                    if entry.get("timestamp"):
+                        entry["timestamp"] += offset
+    return frames
 
 
 def gateway_reports(lines: list[dict[str, Any]], label: str, offset: float, every: int = REPORT_EVERY

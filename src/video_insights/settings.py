@@ -50,8 +50,10 @@ class Settings:
                                            "back: the WebSocket stops reading, HTTP ingest answers 503 with "
                                            "Retry-After.")
     writer_max_rows: int = _f(50_000, "Rows that make the writer commit at once.")
-    summary_delay_s: float = _f(15.0, "Telemetry makes a room's summary stale; it is recomputed at most this late "
-                                      "(webhooks and imports recompute at once; metrics are always live).")
+    summary_delay_s: float = _f(15.0, "Stats reports make a room's stored summary stale; it is recomputed at most "
+                                      "this late. Events (a participant connecting or leaving, a track), "
+                                      "webhooks and imports recompute it at once, and the API computes a room "
+                                      "in progress, its participants, tracks and metrics live.")
     takeover_after_s: float = _f(60.0, "A room whose summary has stayed stale this long past the summary delay (the "
                                        "process that took its data may have died) is summarised by any process "
                                        "that notices; on a store several processes share it must exceed their "

@@ -14,6 +14,7 @@ from sqlglot import exp
 
 from video_insights.accounts import create_account, get_account, update_settings
 from video_insights.analytics.dashboard import parse_window, rooms_graph
+from video_insights.analytics.live import LiveRooms
 from video_insights.analytics.metrics import participant_metrics
 from video_insights.analytics.rooms import Scope, list_rooms
 from video_insights.demo import seed as seed_module
@@ -173,7 +174,8 @@ def test_participant_metrics_have_plausible_bitrates(demo: Demo) -> None:
         "AND p.tracks_audio = 1 AND p.duration_sec > 300 AND p.room_type = 'group' AND p.issue_count = 0 "
         "AND EXISTS (SELECT 1 FROM stream_samples s WHERE s.participant_sid = p.participant_sid "
         "AND s.direction = 'recv') ORDER BY p.participant_sid LIMIT 1")[0]
-    metrics = participant_metrics(demo.store, Scope(demo.account, frozenset([demo.account])), room, pid)
+    view = LiveRooms(demo.store, Settings()).view(Scope(demo.account, frozenset([demo.account])), room)
+    metrics = participant_metrics(view, pid)
     by_kind = {t["kind"]: t for t in metrics["send"]}
     audio = [p["bitrate_bps"] for p in by_kind["audio"]["points"] if p["bitrate_bps"] is not None]
     video = [p["bitrate_bps"] for p in by_kind["video"]["points"] if p["bitrate_bps"] is not None]

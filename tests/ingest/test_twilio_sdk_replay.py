@@ -9,44 +9,18 @@ from __future__ import annotations
 
 import itertools
 import time
-from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 from websockets.sync.client import connect
 
+from support import SDK_VERSION, sdk_frames
 from video_insights.ingest.auth import mint_token
-from video_insights.ingest.gateway_wire import LISTS
 from video_insights.model.ids import new_sid
 from video_insights.processing.useragent import client_info
 from video_insights.query.filters import iso
 from video_insights.query.sql import q
-
-VERSION = "2.36.0"
-FRAMES = Path(__file__).parent.parent / "data" / "twilio-video-js" / VERSION
-
-
-def _frames(name: str) -> list[dict[str, Any]]:
-    return [orjson.loads(line) for line in (FRAMES / f"{name}.jsonl").read_text().splitlines()]
-
-
-def _shifted(frames: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The recording moved to now (the gateway takes recent events only): each event's timestamp and
-    its stats entries' (those with a time: a placeholder keeps its 0)."""
-    offset = int(time.time() * 1000) - 5_000 - max(f.get("timestamp", 0) for f in frames)
-    out = []
-    for original in frames:
-        frame = orjson.loads(orjson.dumps(original))
-        if "timestamp" in frame:
-            frame["timestamp"] += offset
-        if frame.get("name") == "stats-report":
-            for key in LISTS:
-                for entry in frame["payload"].get(key, []):
-                    if entry.get("timestamp"):
-                        entry["timestamp"] += offset
-        out.append(frame)
-    return out
 
 
 def _replay(server: Any, creds: Any, frames: list[dict[str, Any]]) -> tuple[str, str]:
@@ -80,7 +54,7 @@ def _completed(client: Any, room: str, participant: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("name", ["clean", "loss10"])
 def test_a_real_call_reads_back(live_server: Any, creds: Any, name: str) -> None:
-    frames = _shifted(_frames(name))
+    frames = sdk_frames(name)
     reports = [f for f in frames if f.get("name") == "stats-report"]
     # What broke ingest: entries for the sender's receivers, without SSRC or time, counters null.
     assert any("ssrc" not in e and e["timestamp"] == 0 and e["bytesReceived"] is None
@@ -91,7 +65,7 @@ def test_a_real_call_reads_back(live_server: Any, creds: Any, name: str) -> None
     assert _rejections(live_server) == before
     with live_server.client(creds) as client:
         p = _completed(client, room, participant)
-        assert p["sdk"] == {"name": "twilio-video.js", "version": VERSION}
+        assert p["sdk"] == {"name": "twilio-video.js", "version": SDK_VERSION}
         ua = frames[0]["publisher"]["userAgent"]
         info = client_info(ua)
         assert (p["browser"]["name"], p["browser"]["version"]) == (info.browser_name, info.browser_version)
@@ -122,7 +96,7 @@ def test_a_real_call_reads_back(live_server: Any, creds: Any, name: str) -> None
 
 
 def test_every_event_group_is_stored_and_summarised(live_server: Any, creds: Any) -> None:
-    frames = _shifted(_frames("events"))
+    frames = sdk_frames("events")
     before = _rejections(live_server)
     room, participant = _replay(live_server, creds, frames)
     live_server.flush()
@@ -159,7 +133,7 @@ def test_every_event_group_is_stored_and_summarised(live_server: Any, creds: Any
 def test_the_same_frames_as_an_http_batch_are_accepted(live_server: Any, creds: Any) -> None:
     """All or nothing holds for malformed input only: the SDK's entries without media do not make the
     batch malformed."""
-    connect_frame, *events = _shifted(_frames("clean"))
+    connect_frame, *events = sdk_frames("clean")
     room, participant = new_sid("RM"), new_sid("PA")
     token = mint_token(creds.account_sid, creds.key_sid, creds.key_secret, "batch")
     connect_frame |= {"token": token, "publisher": {**connect_frame["publisher"], "roomSid": room,

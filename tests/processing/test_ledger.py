@@ -10,7 +10,7 @@ import pytest
 
 from conftest import make_account
 from video_insights.model.ids import new_sid
-from video_insights.model.records import Event, Source
+from video_insights.model.records import Event, Source, StreamSample
 from video_insights.processing import lifecycle as lc
 from video_insights.processing.ledger import Ledger
 from video_insights.processing.pipeline import Pipeline, event_id
@@ -26,6 +26,11 @@ NEVER_RIPE = Settings.from_env({}, summary_delay_s=3600)
 def _joined(account: str, room: str) -> Event:
     return Event(account, room, new_sid("PA"), int(time.time() * 1000), Source.GATEWAY, lc.SESSION_CONNECT,
                  {"identity": "alice", "room_name": "standup"})
+
+
+def _report(account: str, room: str, n: int) -> StreamSample:
+    return StreamSample(account, room, "PA" + "0" * 32, "pc1", "send", "audio", 1, int(time.time() * 1000) + n,
+                        bytes=1000 * n, packets=10 * n)
 
 
 def _rooms(store: Store, room: str) -> list[str]:
@@ -50,8 +55,9 @@ def test_a_restarted_process_summarises_what_the_last_one_only_committed(store: 
     account = make_account(store).account_sid
     room = new_sid("RM")
     crashed = Pipeline(store, NEVER_RIPE)
-    crashed.submit(events=[_joined(account, room)])
-    crashed.flush()  # committed; its summary waits for the delay, and the process dies before it
+    # What the writer does on a commit (an event's room is summarised at once, and the process dies
+    # before that): the data, with the room's touch.
+    crashed.ledger.write(_event_batch(_joined(account, room)), [(account, room)])
     assert _rooms(store, room) == []
     assert _stale(crashed.ledger) == [(account, room)]
 
@@ -88,15 +94,18 @@ def test_a_process_touches_a_room_once_until_it_summarises_it(store: Store) -> N
         return pipeline.ledger.tokens([(account, room)])[(account, room)]
 
     pipeline.submit(events=[_joined(account, room)])
+    pipeline.flush()  # an event: summarised at once
+    assert _stale(pipeline.ledger) == []
+    pipeline.submit([_report(account, room, 0)])  # a report: its summary waits for the delay
     pipeline.flush()
     touched = token()
-    for _ in range(3):  # more data within the summary delay: the ledger is not written again
-        pipeline.submit(events=[_joined(account, room)])
+    for i in range(1, 4):  # more data within the summary delay: the ledger is not written again
+        pipeline.submit([_report(account, room, i)])
         pipeline.flush()
     assert token() == touched
     pipeline.settle()
     assert _stale(pipeline.ledger) == []
-    pipeline.submit(events=[_joined(account, room)])  # stale again: touched again
+    pipeline.submit([_report(account, room, 5)])  # stale again: touched again
     pipeline.flush()
     assert token() != touched
     assert _stale(pipeline.ledger) == [(account, room)]

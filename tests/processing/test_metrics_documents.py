@@ -10,8 +10,9 @@ import orjson
 import pytest
 
 from video_insights.accounts import create_account
+from video_insights.analytics.live import LiveRooms
 from video_insights.analytics.metrics import computed_json, metrics_json
-from video_insights.analytics.rooms import Scope, get_participant
+from video_insights.analytics.rooms import Scope
 from video_insights.demo.generator import generate
 from video_insights.model.records import StreamSample
 from video_insights.processing.pipeline import Pipeline
@@ -47,8 +48,10 @@ def test_every_completed_participant_has_a_document_equal_to_its_samples(demo: t
     assert rows[0][0] == len(completed)
     with_points = 0
     for room, pid in completed:
-        stored = orjson.loads(metrics_json(store, scope, room, pid))
-        live = orjson.loads(computed_json(store, get_participant(store, scope, room, pid)))
+        view = LiveRooms(store, SETTINGS).view(scope, room)
+        assert not view.live
+        stored = orjson.loads(metrics_json(view, pid))
+        live = orjson.loads(computed_json(store, view.participant(pid), view.tracks(pid)))
         assert {"send": stored["send"], "receive": stored["receive"]} == live, pid
         with_points += bool(live["send"])
     assert with_points > len(completed) // 2
@@ -62,7 +65,7 @@ def test_a_late_sample_rebuilds_the_document(demo: tuple[DuckDBStore, str]) -> N
         a=account))
     last: dict[str, Any] = dict(zip(cols, rows[0], strict=True))
     room, pid = last["room_sid"], last["participant_sid"]
-    before = orjson.loads(metrics_json(store, scope, room, pid))
+    before = orjson.loads(metrics_json(LiveRooms(store, SETTINGS).view(scope, room), pid))
     track = next(t for t in before["send"] if t["track_sid"] == last["track_sid"])
     sample = StreamSample(account, room, pid, last["pc_id"], "send", last["kind"], last["ssrc"],
                           last["ts_ms"] + 10_000, track_sid=last["track_sid"], codec=last["codec"],
@@ -70,7 +73,7 @@ def test_a_late_sample_rebuilds_the_document(demo: tuple[DuckDBStore, str]) -> N
                           packets_lost=last["packets_lost"])
     pipeline = Pipeline(store, replace(SETTINGS, summary_delay_s=0))
     pipeline.write_now([sample], [])
-    after = orjson.loads(metrics_json(store, scope, room, pid))
+    after = orjson.loads(metrics_json(LiveRooms(store, SETTINGS).view(scope, room), pid))
     grown = next(t for t in after["send"] if t["track_sid"] == last["track_sid"])
     assert len(grown["points"]) == len(track["points"]) + 1
     assert grown["points"][-1]["bitrate_bps"] == 100_000

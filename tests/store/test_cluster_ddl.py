@@ -22,7 +22,7 @@ import pyarrow as pa
 import pytest
 
 from video_insights import accounts
-from video_insights.analytics.rooms import Scope, get_room, list_participants
+from video_insights.analytics.rooms import Scope, find_room, list_participants
 from video_insights.errors import BadRequest
 from video_insights.ingest import dump_import
 from video_insights.processing.pipeline import Pipeline
@@ -221,7 +221,7 @@ def test_the_service_runs_unchanged_on_the_distributed_tables(
         Pipeline(reference, SETTINGS).write_now(built.samples, built.events, period_ms=built.period_ms)
         scope = Scope(account.sid, frozenset({account.sid}))
         room = built.result.room_sid
-        assert _without_times(get_room(store, scope, room)) == _without_times(get_room(reference, scope, room))
+        assert _without_times(find_room(store, scope, room)) == _without_times(find_room(reference, scope, room))
         here, there = (list_participants(s, account.sid, room, 0, 50) for s in (store, reference))
         assert here and [_without_times(p) for p in here] == [_without_times(p) for p in there]
     finally:

@@ -20,8 +20,9 @@ import pytest
 
 from video_insights.accounts import create_account
 from video_insights.analytics import dashboard as dash
+from video_insights.analytics.live import LiveRooms
 from video_insights.analytics.metrics import participant_metrics
-from video_insights.analytics.rooms import Scope, get_participant, get_room, list_participants, list_rooms
+from video_insights.analytics.rooms import Scope, find_room, get_participant, list_participants, list_rooms
 from video_insights.demo.generator import generate
 from video_insights.ingest import dump_import
 from video_insights.processing.pipeline import Pipeline
@@ -146,7 +147,7 @@ def test_rooms_and_participants_agree(pair: Pair) -> None:
     _, rooms = pair.duck.fetch(f"SELECT room_sid FROM rooms WHERE account_sid = '{pair.account}' ORDER BY room_sid")
     assert len(rooms) > 20
     for (room,) in rooms[:12]:
-        duck, ch = pair.both(lambda s, r=room: {k: v for k, v in get_room(s, scope, r).items() if k != "updated_ms"})
+        duck, ch = pair.both(lambda s, r=room: {k: v for k, v in find_room(s, scope, r).items() if k != "updated_ms"})
         assert duck == ch
         duck, ch = pair.both(lambda s, r=room: [{k: v for k, v in p.items() if k != "updated_ms"}
                                                 for p in list_participants(s, pair.account, r, 0, 50)])
@@ -155,7 +156,7 @@ def test_rooms_and_participants_agree(pair: Pair) -> None:
             pid = p["participant_sid"]
             d, c = pair.both(lambda s, r=room, p=pid: get_participant(s, scope, r, p)["participant_sid"])
             assert d == c
-            d, c = pair.both(lambda s, r=room, p=pid: participant_metrics(s, scope, r, p))
+            d, c = pair.both(lambda s, r=room, p=pid: participant_metrics(LiveRooms(s, Settings()).view(scope, r), p))
             assert d == c
 
 

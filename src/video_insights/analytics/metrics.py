@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from video_insights.analytics.rooms import Scope, get_participant, participant_tracks
+from video_insights.analytics.live import RoomView
 from video_insights.model.ids import sid_key
 from video_insights.model.vocabulary import ParticipantStatus
 from video_insights.processing.intervals import INTERVAL_MS
@@ -34,26 +34,27 @@ def _stored(store: Store, account: str, participant_sid: str) -> bytes | None:
     return zlib.decompress(rows[0][0]) if rows else None
 
 
-def computed_json(store: Store, p: dict[str, Any]) -> bytes:
+def computed_json(store: Store, p: dict[str, Any], tracks: list[dict[str, Any]]) -> bytes:
     """The {"send", "receive"} document computed from the participant's samples now."""
     account, pid = p["account_sid"], p["participant_sid"]
     since = (p["join_ms"] or 0) - MARGIN_MS
     until = (p["leave_ms"] or p["last_activity_ms"] or 2**62 - MARGIN_MS) + MARGIN_MS
-    names = {t["track_sid"]: t["name"] for t in participant_tracks(store, account, p["room_sid"], pid)}
+    names = {t["track_sid"]: t["name"] for t in tracks}
     _, rows = store.fetch(samples.intervals(account, pid, since, until))
     return orjson.dumps(documents(rows, names).get(pid, {"send": [], "receive": []}))
 
 
-def metrics_json(store: Store, scope: Scope, room_sid: str, participant_sid: str) -> bytes:
+def metrics_json(room: RoomView, participant_sid: str) -> bytes:
     """The /Metrics response body, spliced from the stored document without re-encoding it."""
-    p = get_participant(store, scope, room_sid, participant_sid)
-    body = (_stored(store, p["account_sid"], participant_sid) if p["status"] == ParticipantStatus.COMPLETED else None) \
-        or computed_json(store, p)
+    p = room.participant(participant_sid)
+    completed = not room.live and p["status"] == ParticipantStatus.COMPLETED
+    body = (_stored(room.store, p["account_sid"], participant_sid) if completed else None) \
+        or computed_json(room.store, p, room.tracks(participant_sid))
     head = orjson.dumps({"interval_sec": INTERVAL_MS // 1000, "account_sid": p["account_sid"],
-                         "room_sid": room_sid, "participant_sid": participant_sid})
+                         "room_sid": room.room_sid, "participant_sid": participant_sid})
     return head[:-1] + b"," + body[1:]
 
 
-def participant_metrics(store: Store, scope: Scope, room_sid: str, participant_sid: str) -> dict[str, Any]:
-    document: dict[str, Any] = orjson.loads(metrics_json(store, scope, room_sid, participant_sid))
+def participant_metrics(room: RoomView, participant_sid: str) -> dict[str, Any]:
+    document: dict[str, Any] = orjson.loads(metrics_json(room, participant_sid))
     return document

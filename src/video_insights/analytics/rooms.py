@@ -119,13 +119,12 @@ def list_rooms(store: Store, account_sid: str, rq: RoomQuery, *, extra: list[exp
     return rows_as_dicts(cols, rows)
 
 
-def get_room(store: Store, scope: Scope, room_sid: str) -> dict[str, Any]:
+def find_room(store: Store, scope: Scope, room_sid: str) -> dict[str, Any] | None:
+    """The room's stored summary, if one of the scope's accounts has it."""
     cols, rows = store.fetch(q("SELECT * FROM rooms WHERE room_key = :key AND room_sid = :sid "
                                "AND account_sid IN :accounts", key=sid_key(room_sid), sid=room_sid,
                                accounts=sorted(scope.reachable)))
-    if not rows:
-        raise NotFound(f"room {room_sid} not found")
-    return rows_as_dicts(cols, rows)[0]
+    return rows_as_dicts(cols, rows)[0] if rows else None
 
 
 def list_participants(store: Store, account_sid: str, room_sid: str, page: int, size: int

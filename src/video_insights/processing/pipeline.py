@@ -27,17 +27,10 @@ import orjson
 from prometheus_client import Histogram
 
 from video_insights.model.ids import sid_key
-from video_insights.model.issues import IssueConfig, IssueType, issue_configs
-from video_insights.model.records import Event, Source, StreamSample, track_sid_of
-from video_insights.model.summaries import ParticipantSummary, TrackStats
-from video_insights.model.vocabulary import ParticipantStatus
+from video_insights.model.records import Event, StreamSample, track_sid_of
 from video_insights.processing.intervals import GATEWAY_PERIOD_MS, bucket_of
 from video_insights.processing.ledger import Ledger
-from video_insights.processing.metrics_documents import documents as metric_documents
-from video_insights.processing.metrics_documents import encode as encode_metrics
-from video_insights.processing.summaries import SummaryContext, summarize_room
-from video_insights.processing.summary_rows import participant_rows, room_rows
-from video_insights.query import samples as sample_queries
+from video_insights.processing.room_summary import RoomSummarizer
 from video_insights.query.sql import q
 from video_insights.settings import Settings
 from video_insights.store.base import Row, Store, WriteBatch, make_row
@@ -45,9 +38,6 @@ from video_insights.store.schema import STREAM_SAMPLES
 
 log = logging.getLogger(__name__)
 RoomKey = tuple[str, str]  # (account_sid, room_sid)
-# A participant's samples never precede its room's first event by more than this (clock skew between
-# sources); bounding the scan by time lets the store skip old data.
-SAMPLES_BEFORE_EVENTS_MS = 15 * 60_000
 # Seconds: a commit takes milliseconds when the writer keeps up, seconds when the store stalls.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 # Rooms summarised in one go; between two such chunks a waiting commit may go first.
@@ -78,6 +68,7 @@ class _Prepared:
     batch: WriteBatch
     touched: set[RoomKey]
     event_ids: list[str]
+    eventful: set[RoomKey] = field(default_factory=set)  # rooms it stores new events of
 
     @property
     def stored_rooms(self) -> set[RoomKey]:
@@ -124,27 +115,6 @@ def sample_row(s: StreamSample, period_ms: int) -> Row:
     return (*_HEAD(s), bucket_of(s.ts_ms), period_ms, track_sid_for(s), sid_key(s.participant_sid), *_TAIL(s))
 
 
-def account_issue_configs(store: Store, settings: Settings, account: str) -> dict[IssueType, IssueConfig]:
-    """The issue switches and thresholds detection uses for an account (the console draws them too)."""
-    s = settings
-    _, rows = store.fetch(q("SELECT settings FROM accounts WHERE account_sid = :a", a=account))
-    account_settings = orjson.loads(rows[0][0]) if rows and rows[0][0] else None
-    defaults: dict[IssueType, float | None] = {
-        IssueType.PACKET_LOSS: s.packet_loss_threshold_pct, IssueType.ROUND_TRIP_TIME: s.rtt_threshold_ms,
-        IssueType.HIGH_JITTER: s.jitter_threshold_ms, IssueType.CPU_LIMITED: s.limitation_share,
-        IssueType.BANDWIDTH_LIMITED: s.limitation_share, IssueType.SLOW_CONNECTION_SETUP: s.slow_setup_s,
-        IssueType.REPEATED_RECONNECTS: float(s.reconnects_threshold)}
-    return issue_configs(account_settings, defaults)
-
-
-def _document_basis(p: ParticipantSummary, stats: Sequence[TrackStats]) -> str:
-    """What a participant's metrics row is built from: its samples (counted), track names, and the
-    join time and room type that retention reads."""
-    names = sorted((t.track_sid, t.name or "") for t in p.tracks)
-    digest = hashlib.sha1(orjson.dumps([names, p.join_ms, p.room_type])).hexdigest()[:16]
-    return f"{sum(t.samples for t in stats)}:{digest}"
-
-
 def _coalesced(subs: list[_Submission]) -> list[_Submission]:
     """The gateway's submissions (ready rows, one message each, nobody waiting for a summary) as one:
     thousands a second would otherwise each cost a batch of their own to prepare and merge."""
@@ -174,6 +144,7 @@ class Pipeline:
                                      "Time from a submission's arrival to its commit.", registry=None,
                                      buckets=LATENCY_BUCKETS)
         self.ledger = Ledger(store, settings)
+        self.summarizer = RoomSummarizer(store, settings)
         self._queue: queue.SimpleQueue[_Submission | None] = queue.SimpleQueue()
         self._hurry = threading.Event()  # a submitter waits for its commit: do not gather for long
         self._thread: threading.Thread | None = None
@@ -393,6 +364,7 @@ class Pipeline:
                 self.stats.duplicate_events += 1
                 continue
             p.event_ids.append(eid)
+            p.eventful.add((e.account_sid, e.room_sid))
             p.batch.insert("events", make_row(
                 "events", account_sid=e.account_sid, room_sid=e.room_sid, participant_sid=e.participant_sid,
                 ts_ms=e.ts_ms, source=e.source.value, name=e.name,
@@ -407,6 +379,10 @@ class Pipeline:
         self.stats.events += len(p.event_ids)
         with self._dirty_lock:
             self._mark_dirty(p.touched, urgent=p.sub.urgent)
+            # An event can change who is in a room and their status (a connect, a disconnect, a track):
+            # that is summarised at once, so lists show it within a second. Reports, thousands a
+            # second, only change figures, which single-room reads compute live (analytics/live.py).
+            self._mark_dirty(p.eventful, urgent=True)
             if p.sub.settle:  # the rooms being summarised now too: that summary may predate this
                 self._mark_dirty(self._busy)
                 self._urgent.update(self._dirty)
@@ -500,95 +476,9 @@ class Pipeline:
         self._waiters = keep
 
     def summarize_rooms(self, account: str, rooms: list[str], batch: WriteBatch) -> None:
-        now = int(time.time() * 1000)
-        ctx = self._context(account, now)
-        events = self._room_events(account, rooms)
-        pids = sorted({e.participant_sid for evs in events.values() for e in evs if e.participant_sid})
-        first = min((e.ts_ms for evs in events.values() for e in evs), default=0)
-        since = max(first - SAMPLES_BEFORE_EVENTS_MS, 0)
-        stats = self._track_stats(account, pids, since)
-        completed: list[ParticipantSummary] = []
-        for room in rooms:
-            room_events = events.get(room, [])
-            per_participant: dict[str, list[Event]] = defaultdict(list)
-            for e in room_events:
-                if e.participant_sid:
-                    per_participant[e.participant_sid].append(e)
-            room_stats = {pid: stats.get(pid, []) for pid in per_participant}
-            summary, participants = summarize_room(account, room, room_events, per_participant, room_stats, ctx)
-            room_rows(batch, summary, now)
-            for p in participants:
-                participant_rows(batch, p, room_stats.get(p.participant_sid, []), now)
-            completed.extend(p for p in participants if p.status == ParticipantStatus.COMPLETED)
-            self.stats.rooms_summarized += 1
-        if self.metrics_documents:
-            self._metrics_documents(account, completed, stats, since, batch, now)
-
-    def _metrics_documents(self, account: str, completed: list[ParticipantSummary],
-                           stats: dict[str, list[TrackStats]], since: int, batch: WriteBatch, now: int) -> None:
-        """Store the /Metrics document of each completed participant whose inputs changed since it was
-        built: the count of its distinct samples and its track names, so that any process can tell."""
-        if not completed:
-            return
-        basis = {p.participant_sid: _document_basis(p, stats.get(p.participant_sid, [])) for p in completed}
-        _, rows = self.store.fetch(q(
-            "SELECT participant_sid, basis, updated_ms FROM participant_metrics WHERE participant_key IN :keys "
-            "AND participant_sid IN :pids AND account_sid = :a", a=account, pids=sorted(basis),
-            keys=sorted({sid_key(p) for p in basis})))
-        stored = {pid: b for pid, b, _ in sorted(rows, key=lambda r: r[2])}
-        stale = [p for p in completed if stored.get(p.participant_sid) != basis[p.participant_sid]]
-        if not stale:
-            return
-        names = {t.track_sid: t.name for p in stale for t in p.tracks}
-        with_samples = sorted(p.participant_sid for p in stale if stats.get(p.participant_sid))
-        docs = {}
-        if with_samples:
-            _, interval_rows = self.store.fetch(sample_queries.intervals_of(account, with_samples, since))
-            docs = metric_documents(interval_rows, names)
-        for p in stale:
-            doc = docs.get(p.participant_sid, {"send": [], "receive": []})
-            batch.replace("participant_metrics", make_row(
-                "participant_metrics", account_sid=account, room_sid=p.room_sid, participant_sid=p.participant_sid,
-                participant_key=sid_key(p.participant_sid), join_ms=p.join_ms, room_type=p.room_type,
-                basis=basis[p.participant_sid], document=encode_metrics(doc), updated_ms=now))
-            self.stats.metrics_documents += 1
-
-    def _context(self, account: str, now: int) -> SummaryContext:
-        s = self.settings
-        configs = account_issue_configs(self.store, s, account)
-        return SummaryContext(now_ms=now, issue_configs=configs,
-                              participant_timeout_ms=s.participant_timeout_s * 1000,
-                              empty_room_timeout_ms=s.empty_room_timeout_s * 1000, region=s.region or None,
-                              media_region=s.media_region or None, edge_location=s.edge_location or None)
-
-    def _room_events(self, account: str, rooms: list[str]) -> dict[str, list[Event]]:
-        _, rows = self.store.fetch(q(
-            "SELECT room_sid, participant_sid, ts_ms, source, name, payload, event_id FROM events "
-            "WHERE account_sid = :a AND room_key IN :keys AND room_sid IN :rooms", a=account, rooms=rooms,
-            keys=sorted({sid_key(r) for r in rooms})))
-        out: dict[str, dict[str, Event]] = defaultdict(dict)
-        for room, pid, ts, source, name, payload, eid in rows:
-            out[room][eid] = Event(account, room, pid, int(ts), Source(source), name,
-                                   orjson.loads(payload) if payload else {}, eid)
-        return {room: list(evs.values()) for room, evs in out.items()}
-
-    def _track_stats(self, account: str, pids: list[str], since: int) -> dict[str, list[TrackStats]]:
-        if not pids:
-            return {}
-        _, rows = self.store.fetch(sample_queries.track_stats(account, pids, since))
-        out: dict[str, list[TrackStats]] = defaultdict(list)
-        for r in rows:
-            (pid, sid, kind, direction, first, last, codec, b, p, lost, seconds, rtt, rtt_n, jitter, cpu, bw,
-             freezes, frozen, n, loss_packets) = r
-            out[pid].append(TrackStats(
-                track_sid=sid, kind=kind, direction=direction, first_ms=int(first), last_ms=int(last),
-                codec=codec, bytes=int(b or 0), packets=int(p or 0), packets_lost=int(lost or 0),
-                seconds=float(seconds or 0), rtt_avg_ms=None if rtt is None else float(rtt),
-                rtt_intervals=int(rtt_n or 0), jitter_avg_ms=None if jitter is None else float(jitter),
-                ql_cpu_s=float(cpu or 0), ql_bandwidth_s=float(bw or 0), freeze_count=int(freezes or 0),
-                freezes_duration_s=float(frozen or 0), samples=int(n or 0),
-                loss_packets=None if loss_packets is None else int(loss_packets)))
-        return out
+        self.stats.metrics_documents += self.summarizer.summarize(account, rooms, batch,
+                                                                  documents=self.metrics_documents)
+        self.stats.rooms_summarized += len(rooms)
 
     def refresh_in_progress(self, idle_ms: int) -> int:
         """Re-summarize the rooms still in progress that nothing has touched for `idle_ms`, so that

@@ -9,7 +9,7 @@ tree for it first (see `_for_clickhouse`, `_for_postgres`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -210,5 +210,5 @@ def untag(text: str | None) -> list[str]:
     return [v for v in (text or "").split(",") if v]
 
 
-def rows_as_dicts(columns: list[str], rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
+def rows_as_dicts(columns: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
     return [dict(zip(columns, r, strict=True)) for r in rows]

@@ -6,12 +6,13 @@ import asyncio
 import base64
 import binascii
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 
 from video_insights.accounts import Principal, authenticate
+from video_insights.analytics.live import LiveRooms
 from video_insights.analytics.rooms import Scope
 from video_insights.errors import BadRequest, NotFound, PayloadTooLarge, Saturated, Unauthorized
 from video_insights.ingest.gateway import Gateway
@@ -31,6 +32,10 @@ class Services:
     pipeline: Pipeline
     gateway: Gateway
     demo: DemoFill | None = None  # `serve --demo`: fills the demo account while the server answers
+    live: LiveRooms = field(init=False)  # single-room reads, current to the last commit
+
+    def __post_init__(self) -> None:
+        self.live = LiveRooms(self.store, self.settings)
 
 
 COMMIT_TIMEOUT_S = 60

@@ -10,9 +10,10 @@ from fastapi import APIRouter, Depends, Request, Response
 from sqlglot import exp
 
 from video_insights.analytics import rooms as rooms_q
+from video_insights.analytics.live import RoomView
 from video_insights.analytics.metrics import metrics_json
 from video_insights.analytics.rooms import Scope
-from video_insights.errors import BadRequest
+from video_insights.errors import BadRequest, NotFound
 from video_insights.model.vocabulary import RoomStatus, RoomType
 from video_insights.query.filters import RoomQuery, parse_room_query, parse_time
 from video_insights.query.sql import value
@@ -114,7 +115,7 @@ def _no_params(request: Request) -> None:
 def get_room(room_sid: str, request: Request, sc: Scope = Depends(scope)) -> dict[str, Any]:
     _no_params(request)
     sid = sid_param(room_sid, "RM", "room")
-    return rooms_q.room_json(rooms_q.get_room(services(request).store, sc, sid), base_url(request))
+    return rooms_q.room_json(services(request).live.view(sc, sid).row, base_url(request))
 
 
 @router.get("/v1/Video/Rooms/{room_sid}/Participants", summary="List a room's participants")
@@ -124,9 +125,7 @@ def list_participants(room_sid: str, request: Request, sc: Scope = Depends(scope
             raise BadRequest(f"{key}: unknown parameter (this list takes paging only)")
     page, size = _page(request)  # the request's own mistakes first, then whether the room exists
     sid = sid_param(room_sid, "RM", "room")
-    svc = services(request)
-    room = rooms_q.get_room(svc.store, sc, sid)
-    rows = rooms_q.list_participants(svc.store, room["account_sid"], sid, page, size)
+    rows = services(request).live.view(sc, sid).participants(page, size)
     base = base_url(request)
     return {"participants": [rooms_q.participant_json(r, base) for r in rows[:size]],
             "meta": _meta(request, "participants", page, size, len(rows) > size)}
@@ -138,7 +137,7 @@ def get_participant(room_sid: str, participant_sid: str, request: Request,
     _no_params(request)
     rsid = sid_param(room_sid, "RM", "room")
     psid = sid_param(participant_sid, "PA", "participant")
-    row = rooms_q.get_participant(services(request).store, sc, rsid, psid)
+    row = _room_of(request, sc, rsid, psid).participant(psid)
     return rooms_q.participant_json(row, base_url(request))
 
 
@@ -149,4 +148,12 @@ def get_metrics(room_sid: str, participant_sid: str, request: Request,
     _no_params(request)
     rsid = sid_param(room_sid, "RM", "room")
     psid = sid_param(participant_sid, "PA", "participant")
-    return Response(metrics_json(services(request).store, sc, rsid, psid), media_type="application/json")
+    return Response(metrics_json(_room_of(request, sc, rsid, psid), psid), media_type="application/json")
+
+
+def _room_of(request: Request, sc: Scope, room_sid: str, participant_sid: str) -> RoomView:
+    """The participant's room; a 404 that names the participant when there is no such room."""
+    try:
+        return services(request).live.view(sc, room_sid)
+    except NotFound:
+        raise NotFound(f"participant {participant_sid} not found in room {room_sid}") from None

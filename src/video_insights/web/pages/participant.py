@@ -13,10 +13,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from video_insights.analytics.metrics import participant_metrics
-from video_insights.analytics.rooms import Scope, get_participant, participant_json, participant_tracks
+from video_insights.analytics.rooms import Scope, participant_json
 from video_insights.errors import BadRequest
 from video_insights.model.issues import IssueType
-from video_insights.processing.pipeline import account_issue_configs
+from video_insights.processing.room_summary import account_issue_configs
 from video_insights.web.deps import base_url, services, sid_param
 from video_insights.web.pages.render import render
 from video_insights.web.pages.room import details_of, issue_rows, issue_titles, no_params_but, viewed_room
@@ -111,14 +111,12 @@ def participant_page(room_sid: str, participant_sid: str, request: Request,
                      scope: Scope = Depends(page_scope)) -> HTMLResponse:
     no_params_but(request, "tab")
     tab = _tab(request)
-    room = viewed_room(request, scope, room_sid)
+    view = viewed_room(request, scope, room_sid)
     psid = sid_param(participant_sid, "PA", "participant")
-    account = room["account_sid"]
-    own = Scope(account, frozenset({account}))
-    store = services(request).store
-    row = get_participant(store, own, room["room_sid"], psid)
-    metrics = participant_metrics(store, own, room["room_sid"], psid)
-    tracks = participant_tracks(store, account, room["room_sid"], psid)
+    room, account = view.row, view.account_sid
+    row = view.participant(psid)
+    metrics = participant_metrics(view, psid)
+    tracks = view.tracks(psid)
     identities = {psid: row["participant_identity"]}
     graphs = graph_data(metrics, tracks, row, _thresholds(request, account))
     return render(request, "participant.html", {

@@ -13,7 +13,8 @@ import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from video_insights.analytics.rooms import Scope, get_room, list_participants, room_json
+from video_insights.analytics.live import RoomView
+from video_insights.analytics.rooms import Scope, room_json
 from video_insights.errors import BadRequest, NotFound
 from video_insights.model.issues import CATALOG, IssueInfo, IssueType
 from video_insights.query.fields import ROOM_FIELDS, FieldType
@@ -117,14 +118,14 @@ def no_params_but(request: Request, *allowed: str) -> None:
             raise BadRequest(f"{key}: unknown parameter (this page {takes})")
 
 
-def viewed_room(request: Request, scope: Scope, raw_sid: str) -> dict[str, Any]:
+def viewed_room(request: Request, scope: Scope, raw_sid: str) -> RoomView:
     """The room if it belongs to the account being viewed; a 404 otherwise, saying where it is when
     the viewer can reach it from another of their accounts."""
     sid = sid_param(raw_sid, "RM", "room")
-    room = get_room(services(request).store, scope, sid)
-    if room["account_sid"] != scope.account_sid:
-        raise NotFound(f"room {sid} belongs to account {room['account_sid']}: switch to that account to see it")
-    return room
+    view = services(request).live.view(scope, sid)
+    if view.account_sid != scope.account_sid:
+        raise NotFound(f"room {sid} belongs to account {view.account_sid}: switch to that account to see it")
+    return view
 
 
 def _page_param(request: Request) -> int:
@@ -152,9 +153,9 @@ def _field_rows(room: dict[str, Any], api: dict[str, Any]) -> list[dict[str, Any
 def room_page(room_sid: str, request: Request, scope: Scope = Depends(page_scope)) -> HTMLResponse:
     no_params_but(request, "_page")
     page = _page_param(request)
-    room = viewed_room(request, scope, room_sid)
-    sid = room["room_sid"]
-    rows = list_participants(services(request).store, room["account_sid"], sid, page, PARTICIPANTS_PER_PAGE)
+    view = viewed_room(request, scope, room_sid)
+    room, sid = view.row, view.room_sid
+    rows = view.participants(page, PARTICIPANTS_PER_PAGE)
     participants = rows[:PARTICIPANTS_PER_PAGE]
     identities = {p["participant_sid"]: p["participant_identity"] for p in participants}
     issues = issue_rows(details_of(room), identities)
