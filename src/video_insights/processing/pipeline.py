@@ -171,14 +171,17 @@ class Pipeline:
     # -- submitting ------------------------------------------------------------------------------
     def submit(self, samples: Sequence[StreamSample] = (), events: Sequence[Event] = (), *,
                period_ms: int = GATEWAY_PERIOD_MS, wait: bool = False, rooms: Sequence[RoomKey] = (),
-               rows: Sequence[Row] = (), urgent: bool = False) -> Future[None] | None:
+               rows: Sequence[Row] = (), urgent: bool = False, stored: Future[None] | None = None
+               ) -> Future[None] | None:
         """Queue records for the next batch; with wait=True the future resolves once they are stored
         and summarized. `rows` are ready stream_samples rows, whose rooms the caller names in `rooms`.
-        `urgent` summarises the rooms at once rather than when ripe."""
+        `urgent` summarises the rooms at once rather than when ripe. `stored`, if given, is resolved
+        once they are committed."""
         done: Future[None] | None = Future() if wait else None
         with self._pending_lock:
             self._pending += len(samples) + len(rows)
-        self._queue.put(_Submission(samples, events, period_ms, done, rooms, rows=rows, urgent=urgent or wait))
+        self._queue.put(_Submission(samples, events, period_ms, done, rooms, rows=rows, urgent=urgent or wait,
+                                    committed=[stored] if stored is not None else []))
         if wait:
             self._hurry.set()
         return done

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import logging
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 
@@ -39,6 +40,7 @@ class Services:
 
 
 COMMIT_TIMEOUT_S = 60
+log = logging.getLogger(__name__)
 
 
 def accepting(svc: Services) -> None:
@@ -56,6 +58,22 @@ async def committed(stored: Future[None] | None) -> None:
     except TimeoutError:
         raise Saturated(f"the writer did not commit this within {COMMIT_TIMEOUT_S} s: send it again",
                         retry_after_s=5) from None
+
+
+async def stored_and_summarised(pipeline: Pipeline, **records: Any) -> None:
+    """Submit records and return once they are committed and their rooms summarised. A 2xx means
+    committed (docs/durability.md): a summary that fails is logged, not answered, as its rooms stay
+    due and a later round summarises them; one that takes longer than the commit wait is not awaited."""
+    stored: Future[None] = Future()
+    summarised = pipeline.submit(wait=True, stored=stored, **records)
+    await committed(stored)
+    assert summarised is not None
+    try:
+        await asyncio.wait_for(asyncio.wrap_future(summarised), COMMIT_TIMEOUT_S)
+    except TimeoutError:
+        log.warning("summaries of committed data are late: answering without them")
+    except Exception:
+        log.exception("summaries of committed data failed: their rooms are summarised on a later round")
 
 
 def services(request: Request) -> Services:

@@ -37,7 +37,7 @@ from video_insights.ingest.rejections import Reason
 from video_insights.model.records import Event
 from video_insights.model.vocabulary import RoomType
 from video_insights.store.base import Row
-from video_insights.web.deps import accepting, committed, read_body, scope, services
+from video_insights.web.deps import accepting, committed, read_body, scope, services, stored_and_summarised
 from video_insights.web.pages.render import STATIC
 
 router = APIRouter(tags=["Ingest"])
@@ -262,7 +262,7 @@ async def twilio_webhook(request: Request) -> dict[str, Any]:
     check_twilio_signature(account.auth_token if account else None, url, signed,
                            request.headers.get("x-twilio-signature"))
     event = twilio_callbacks.to_event(params)
-    await committed(svc.pipeline.submit(events=[event], wait=True))
+    await stored_and_summarised(svc.pipeline, events=[event])
     return {"accepted": True, "event": event.name, "room_sid": event.room_sid}
 
 
@@ -299,7 +299,7 @@ async def import_dump(request: Request, sc: Scope = Depends(scope)) -> dict[str,
         room_name=params.get("RoomName"), room_type=room_type, identity=params.get("ParticipantIdentity"),
         max_bytes=DUMP_EXPANSION * svc.settings.max_import_bytes)
     stored = await asyncio.to_thread(dump_import.hold, svc.pipeline, built)
-    await committed(svc.pipeline.submit(built.samples, built.events, period_ms=built.period_ms, wait=True))
+    await stored_and_summarised(svc.pipeline, samples=built.samples, events=built.events, period_ms=built.period_ms)
     return stored.to_json()
 
 

@@ -11,7 +11,7 @@ from video_insights.accounts import find_account, find_key_by_livekit
 from video_insights.errors import Forbidden, UnsupportedMedia
 from video_insights.ingest import livekit
 from video_insights.ingest.json_depth import check_depth
-from video_insights.web.deps import Services, accepting, committed, read_body, services
+from video_insights.web.deps import Services, accepting, read_body, services, stored_and_summarised
 
 router = APIRouter(tags=["Ingest"])
 
@@ -45,5 +45,5 @@ async def livekit_webhook(request: Request) -> dict[str, Any]:
     resolve = _bindings(request, svc).resolver(key.account_sid)
     name, events = await asyncio.to_thread(livekit.to_events, body, key.account_sid, resolve, room_type=room_type)
     if events:
-        await committed(svc.pipeline.submit(events=events, wait=True))
+        await stored_and_summarised(svc.pipeline, events=events)
     return {"accepted": bool(events), "event": name, "room_sid": events[-1].room_sid if events else None}
