@@ -48,16 +48,18 @@ def report(n: int, ts: int) -> dict[str, object]:
             "audioTrackStats": [], "videoTrackStats": []}
 
 
-def messages(session_count: int, per_session: int, start: int) -> list[list[str]]:
+def messages(session_count: int, per_session: int, start: int, acks: bool = False) -> list[list[str]]:
     """Every message each participant will send, serialised before the clock starts (so the client's
-    own JSON work does not limit the rate it can offer)."""
+    own JSON work does not limit the rate it can offer). With `acks`, numbered as our collector numbers
+    them, so that the server acknowledges each commit."""
     out = []
     for _ in range(session_count):
         mine = []
         for n in range(1, per_session + 1):
             ts = start + n * 10_000  # reports 10 s apart in event time
-            mine.append(orjson.dumps({"type": "event", "version": 1, "session": "{session}", "group": "quality",
-                                      "name": "stats-report", "timestamp": ts, "payload": report(n, ts)}).decode())
+            message = {"type": "event", "version": 1, "session": "{session}", "group": "quality",
+                       "name": "stats-report", "timestamp": ts, "payload": report(n, ts)}
+            mine.append(orjson.dumps({**message, "seq": n} if acks else message).decode())
         out.append(mine)
     return out
 
@@ -96,7 +98,8 @@ class Run(NamedTuple):
     lost: int  # messages the client wrote to a connection already closed
 
 
-async def drive(base: str, token: str, connections: int, seconds: float, rate: float, timeout: float) -> Run:
+async def drive(base: str, token: str, connections: int, seconds: float, rate: float, timeout: float,
+                acks: bool = False) -> Run:
     """Open the connections, send at the offered rate, and wait until the server has stored it all.
 
     The client must cost far less than the server, or it measures itself (the first generator, one
@@ -112,7 +115,7 @@ async def drive(base: str, token: str, connections: int, seconds: float, rate: f
     opened = await asyncio.gather(*(connect(url, token, rooms[i % len(rooms)], handshakes)
                                     for i in range(connections)))
     per_session = int(seconds * rate / connections) + 1
-    scripts = messages(connections, per_session, int(time.time() * 1000) - 3 * 3_600_000)
+    scripts = messages(connections, per_session, int(time.time() * 1000) - 3 * 3_600_000, acks)
     frames = [[client_frame(m.replace("{session}", session, 1).encode()) for m in script]
               for (_, session), script in zip(opened, scripts, strict=True)]
     del scripts
@@ -154,7 +157,7 @@ def samples_stored(base: str) -> int:
 
 
 def measure(store: str, connections: int, seconds: float, rate: float,
-            env: dict[str, str] | None = None) -> dict[str, object]:
+            env: dict[str, str] | None = None, acks: bool = False) -> dict[str, object]:
     """Sustained ingest into an empty store (any store URL), by one `serve` process."""
     account = cli(store, "accounts", "create")
     key = cli(store, "keys", "create", "--account", account["account_sid"])
@@ -162,10 +165,10 @@ def measure(store: str, connections: int, seconds: float, rate: float,
     server = Server(store, env)
     try:
         cpu_before = server.cpu_seconds()
-        run = uvloop.run(drive(server.url, token, connections, seconds, rate, timeout=seconds * 10 + 60))
+        run = uvloop.run(drive(server.url, token, connections, seconds, rate, timeout=seconds * 10 + 60, acks=acks))
         stored = samples_stored(server.url) // ENTRIES_PER_EVENT
         server_cpu = server.cpu_seconds() - cpu_before
-        return {"connections": connections, "connections_closed": run.closed, "offered_per_s": rate,
+        return {"connections": connections, "acks": acks, "connections_closed": run.closed, "offered_per_s": rate,
                 "events_sent": run.sent, "events_sent_after_close": run.lost,
                 "events_stored": stored, "send_seconds": round(run.send_seconds, 1),
                 "drain_seconds": round(run.total_seconds - run.send_seconds, 1),
@@ -183,9 +186,11 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--connections", type=int, default=1000)
     ap.add_argument("--rate", type=float, default=10_000, help="offered stats-reports per second in all")
+    ap.add_argument("--acks", action="store_true", help="number the messages (seq), as our collector does: "
+                                                        "the server acknowledges each commit")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        result = measure(f"duckdb:///{tmp}/bench.duckdb", args.connections, args.seconds, args.rate)
+        result = measure(f"duckdb:///{tmp}/bench.duckdb", args.connections, args.seconds, args.rate, acks=args.acks)
     print(json.dumps({**result, "machine": machine()}, indent=2))
 
 

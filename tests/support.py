@@ -4,9 +4,11 @@ the recorded getStats series as twilio-video.js stats reports."""
 from __future__ import annotations
 
 import gzip
+import os
 import re
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -77,6 +79,15 @@ def wait_until_up(url: str, proc: subprocess.Popen[bytes], what: str, timeout: f
         if time.time() > deadline or proc.poll() is not None:
             raise RuntimeError(f"{what} did not start")
         time.sleep(0.1)
+
+
+def start_serve(store_url: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """`video-insights serve` as a process of its own (one a test can `kill -9`), once it answers;
+    `env` adds to this process's environment."""
+    proc = subprocess.Popen([sys.executable, "-m", "video_insights", "serve", "--store", store_url,
+                             "--port", str(port)], env={**os.environ, **env})
+    wait_until_up(f"http://127.0.0.1:{port}/healthz", proc, f"serve on {store_url}")
+    return proc
 
 
 @contextmanager

@@ -46,7 +46,7 @@ def test_script_served_under_both_names(service: Any) -> None:
     assert client.get("/static/collector-0.0.0.js").status_code == 404
     source = (STATIC / "collector.js").read_bytes()
     print(f"\ncollector.js: {len(source)} bytes, {len(gzip.compress(source, 9))} gzipped")
-    assert len(gzip.compress(source, 9)) < 8_000
+    assert len(gzip.compress(source, 9)) < 8_500
 
 
 def test_beacon_body_carries_the_token(service: Any, account: Creds) -> None:

@@ -1,7 +1,10 @@
-"""The collector around the call: the service down and back, page unload, the ES module import."""
+"""The collector around the call: the service down and back, killed mid-call, page unload, the ES module
+import."""
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -13,12 +16,13 @@ import httpx
 from conftest import make_account
 from e2e.conftest import e2e_settings
 from e2e.relay import UdpRelay
-from support import free_port, serving
+from support import free_port, serving, start_serve
 from video_insights import __version__
 from video_insights.app import create_app
 from video_insights.ingest import livekit
 from video_insights.ingest.auth import mint_token
 from video_insights.model.ids import room_sid_for_name
+from video_insights.store import open_store
 from video_insights.store.duckdb_store import DuckDBStore
 
 CONNECT = """async ({url, token, room, identity, relay}) => {
@@ -75,6 +79,112 @@ def test_service_down_and_back(call_browser: Any, page_server: Callable[[str, st
     assert listed[0]["status"] == "completed"
     times = [_ms(p["time"]) for t in m.json()["send"] for p in t["points"]]
     assert any(down_ms - 10_000 <= t < up_ms for t in times), "the report queued while down never arrived"
+
+
+# Every stats report the collector sends, as the page's WebSocket carries it (the collector's own
+# counters could not tell whether it lost one).
+RECORD_REPORTS = """(() => {
+    window.sentReports = [];
+    const send = WebSocket.prototype.send;
+    WebSocket.prototype.send = function (data) {
+        const m = JSON.parse(data);
+        if (m.name === "stats-report") window.sentReports.push(m);
+        return send.call(this, data);
+    };
+})();"""
+SEND_LISTS = ("localAudioTrackStats", "localVideoTrackStats")
+RECV_LISTS = ("audioTrackStats", "videoTrackStats")
+
+
+def test_server_killed_mid_call_loses_no_report(call_browser: Any, page_server: Callable[[str, str], str],
+                                               tmp_path: Path) -> None:
+    """`kill -9` of the server mid-call, restarted on the same port and store: the collector
+    reconnects and sends again what was not acknowledged, and every report it sent is stored once.
+    The first server gathers for a minute before it commits, so what it received is surely lost
+    with it: only the resend can bring it back."""
+    store_url = f"duckdb:///{tmp_path}/vi.duckdb"
+    store = open_store(store_url)
+    store.migrate()
+    creds = make_account(store)
+    store.close()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {"VIDEO_INSIGHTS_LOG_LEVEL": "warning", "VIDEO_INSIGHTS_SUMMARY_DELAY_S": "1"}
+    page = call_browser.new_context().new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.add_init_script(RECORD_REPORTS)
+    page.goto(page_server("/killed.html", _page('<script src="/collector.js"></script>')))
+    token = mint_token(creds.account_sid, creds.key_sid, creds.key_secret, "killed")
+    proc = start_serve(store_url, port, {**env, "VIDEO_INSIGHTS_WRITER_FLUSH_MS": "60000"})
+    try:
+        with UdpRelay() as relay:
+            page.evaluate(CONNECT, {"url": url, "token": token, "room": "killed", "identity": "killed",
+                                    "relay": list(relay.ports)})
+            wait_for(page, "session.connected && sentReports.length >= 2", 30)  # both pcs' first reports
+            at_risk = page.evaluate("session.unacknowledged")
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+            wait_for(page, "!session.connected", 10)
+            proc = start_serve(store_url, port, env)
+            wait_for(page, "session.connected && session.queued === 0 && session.unacknowledged === 0", 30)
+            resent = page.evaluate("new Set(sentReports.map((m) => m.seq)).size < sentReports.length")
+            wait_for(page, "sentReports.length >= 4", 20)  # the call goes on: the next reports
+            assert page.evaluate("call.pc1.connectionState") == "connected", "the call suffered"
+            ids = page.evaluate("""async () => { await session.close(); endCall();
+                return {room: session.roomSid, participant: session.participantSid,
+                        left: session.queued + session.unacknowledged}; }""")
+        reports = {m["seq"]: m for m in page.evaluate("sentReports")}.values()
+        expected = _points(reports)
+        metrics = f"/v1/Video/Rooms/{ids['room']}/Participants/{ids['participant']}/Metrics"
+        with httpx.Client(base_url=url, auth=creds.basic, timeout=30) as client:
+            deadline = time.time() + 20
+            while (missing := expected - _metrics_points(client.get(metrics).json())) and time.time() < deadline:
+                time.sleep(0.3)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    page.context.close()
+    store = open_store(store_url)
+    try:
+        _, rows = store.fetch(f"SELECT DISTINCT pc_id, direction, ssrc, ts_ms FROM stream_samples "
+                              f"WHERE participant_sid = '{ids['participant']}'")
+    finally:
+        store.close()
+    assert errors == []
+    assert at_risk >= 2, "no report was waiting for its commit when the server was killed"
+    assert ids["left"] == 0
+    assert missing == set(), f"{len(missing)} of {len(expected)} report points not in /Metrics"
+    samples = {(pc, d, int(ssrc), int(ts)) for pc, d, ssrc, ts in rows}
+    sent = _samples(reports)
+    assert sent - samples == set(), f"{len(sent - samples)} of {len(sent)} samples lost"
+    assert resent, "nothing was sent again"
+
+
+def _entries(reports: Any) -> Any:
+    for m in reports:
+        for name in (*SEND_LISTS, *RECV_LISTS):
+            for e in m["payload"][name]:
+                at = e.get("timestamp")
+                yield m, name, e, round(at) if at is not None else int(m["timestamp"])
+
+
+def _points(reports: Any) -> set[tuple[str, str, int]]:
+    """What the reports make /Metrics show: a point per sent track, and per receiving peer connection,
+    in each 10-second interval a report fell in."""
+    return {("send", e["trackSid"], at - at % 10_000) if name in SEND_LISTS
+            else ("recv", m["payload"]["peerConnectionId"], at - at % 10_000)
+            for m, name, e, at in _entries(reports)}
+
+
+def _metrics_points(doc: dict[str, Any]) -> set[tuple[str, str, int]]:
+    return ({("send", t["track_sid"], _ms(p["time"])) for t in doc.get("send", []) for p in t["points"]}
+            | {("recv", t["peer_connection_id"], _ms(p["time"])) for t in doc.get("receive", []) for p in t["points"]})
+
+
+def _samples(reports: Any) -> set[tuple[str, str, int, int]]:
+    return {(m["payload"]["peerConnectionId"], "send" if name in SEND_LISTS else "recv", int(e["ssrc"]), at)
+            for m, name, e, at in _entries(reports)}
 
 
 def test_unload_sends_disconnected_and_module_import(call_browser: Any, page_server: Callable[[str, str], str],

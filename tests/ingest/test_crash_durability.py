@@ -25,7 +25,15 @@ from twilio.request_validator import RequestValidator
 from websockets.sync.client import connect
 
 from conftest import STORE_URLS, make_account
-from support import Creds, free_port, gateway_reports, getstats_series, shift_timestamps, wait_until_up
+from support import (
+    Creds,
+    free_port,
+    gateway_reports,
+    getstats_series,
+    shift_timestamps,
+    start_serve,
+    wait_until_up,
+)
 from video_insights.ingest.auth import mint_token
 from video_insights.model.ids import new_sid
 from video_insights.query.filters import iso
@@ -127,10 +135,7 @@ class Load:
 
 
 def _serve(store_url: str, port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen([sys.executable, "-m", "video_insights", "serve", "--store", store_url,
-                             "--port", str(port)], env={**os.environ, **ENV})
-    wait_until_up(f"http://127.0.0.1:{port}/healthz", proc, f"serve on {store_url}")
-    return proc
+    return start_serve(store_url, port, ENV)
 
 
 def _unread(url: str, creds: Creds, acked: list[tuple[str, str]], batches: set[tuple[str, str]]

@@ -83,6 +83,11 @@ class StatsReport(msgspec.Struct):
     videoTrackStats: Entries = []
 
 
+# Our collector's message number (docs/collector.md, "Acknowledgements"): an integer a JavaScript
+# number holds exactly.
+Seq = Annotated[int, msgspec.Meta(ge=0, le=_LIMIT - 1)]
+
+
 class EventMessage(msgspec.Struct):
     type: ShortStr
     group: ShortStr | None = None
@@ -91,13 +96,31 @@ class EventMessage(msgspec.Struct):
     timestamp: Num | None = None
     version: Num | None = None
     payload: msgspec.Raw = msgspec.Raw(b"{}")
+    seq: Seq | None = None  # twilio-video.js sends none, and gets no acknowledgements
+
+
+class _SeqOnly(msgspec.Struct):
+    seq: Seq | None = None
+
+
+_SEQ_DECODER = msgspec.json.Decoder(_SeqOnly)
+
+
+def message_seq(raw: bytes | str) -> int | None:
+    """The `seq` of a message that could not be read as a whole, if it has a valid one: a message the
+    gateway refuses is acknowledged all the same (sending it again would be refused again)."""
+    try:
+        return _SEQ_DECODER.decode(raw).seq
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return None
 
 
 LISTS: dict[str, tuple[Direction, MediaKind]] = {
     "localAudioTrackStats": ("send", "audio"), "localVideoTrackStats": ("send", "video"),
     "audioTrackStats": ("recv", "audio"), "videoTrackStats": ("recv", "video"),
 }
-_EXPECTED = {"int | float": "a number", "str": "a string", "object": "an object", "array": "an array"}
+_EXPECTED = {"int | float": "a number", "int": "an integer", "str": "a string", "object": "an object",
+             "array": "an array"}
 _ERROR = re.compile(r"^(?P<what>.*?)(?: - at `\$(?P<where>[^`]*)`)?$", re.S)
 
 

@@ -55,6 +55,7 @@ class _Submission:
     rows: Sequence[Row] = ()  # stream_samples rows built by the gateway's hot path (their rooms in `rooms`)
     committed: list[Future[None]] = field(default_factory=list)  # resolved once stored (group commit)
     urgent: bool = False  # summarise its rooms now, not when they are ripe
+    hurry: bool = False  # someone waits for its commit: gather for `writer_ack_flush_ms` only
     queued: float = field(default_factory=time.monotonic)  # when it was submitted: the writer's lag
 
     @property
@@ -181,20 +182,25 @@ class Pipeline:
         with self._pending_lock:
             self._pending += len(samples) + len(rows)
         self._queue.put(_Submission(samples, events, period_ms, done, rooms, rows=rows, urgent=urgent or wait,
-                                    committed=[stored] if stored is not None else []))
+                                    committed=[stored] if stored is not None else [], hurry=wait))
         if wait:
             self._hurry.set()
         return done
 
     def submit_committed(self, events: Sequence[Event] = (), *, rows: Sequence[Row] = (),
-                         rooms: Sequence[RoomKey] = ()) -> Future[None]:
+                         rooms: Sequence[RoomKey] = (), hurry: bool = True) -> Future[None]:
         """Queue records; the future resolves once they are committed (their summaries follow as
-        usual). Concurrent callers share commits: the writer commits at once what has gathered."""
+        usual). Concurrent callers share commits: the writer commits at once what has gathered.
+        With hurry=False the writer keeps its usual interval: for a caller that does not wait (the
+        WebSocket's commit acknowledgements), so that thousands of messages a second do not each
+        force a commit."""
         committed: Future[None] = Future()
         with self._pending_lock:
             self._pending += len(rows)
-        self._queue.put(_Submission((), events, GATEWAY_PERIOD_MS, None, rooms, rows=rows, committed=[committed]))
-        self._hurry.set()
+        self._queue.put(_Submission((), events, GATEWAY_PERIOD_MS, None, rooms, rows=rows, committed=[committed],
+                                    hurry=hurry))
+        if hurry:
+            self._hurry.set()
         if self._thread is None:
             self.flush()
         return committed
@@ -282,7 +288,7 @@ class Pipeline:
             # starts at once (sleeping after it capped the writer below what the gateway takes in).
             # A submitter waiting for its commit cuts the gathering to `writer_ack_flush_ms`:
             # requests that arrive meanwhile, or while a commit runs, share the next one (group commit).
-            deadline = last_commit + (ack_interval if first.committed or first.done else interval)
+            deadline = last_commit + (ack_interval if first.hurry else interval)
             while (wait := deadline - time.monotonic()) > 0:
                 if self._hurry.wait(wait):
                     deadline = min(deadline, last_commit + ack_interval)

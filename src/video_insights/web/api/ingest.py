@@ -29,9 +29,10 @@ from video_insights.errors import (
     VideoInsightsError,
 )
 from video_insights.ingest import dump_import, twilio_callbacks
+from video_insights.ingest.acks import CommitAcks
 from video_insights.ingest.auth import TokenGrant, check_twilio_signature, verify_token
 from video_insights.ingest.gateway import GatewaySession, NotJson
-from video_insights.ingest.gateway_wire import field_error
+from video_insights.ingest.gateway_wire import field_error, message_seq
 from video_insights.ingest.json_depth import check_depth
 from video_insights.ingest.rejections import Reason
 from video_insights.model.records import Event
@@ -76,15 +77,18 @@ async def video_events_ws(ws: WebSocket) -> None:
     # The SIDs let a client that reconnects (our collector) come back as the same participant.
     await ws.send_text(orjson.dumps({"type": "connected", "session": token, "roomSid": session.room_sid,
                                      "participantSid": session.participant_sid}).decode())
+    acks = CommitAcks(ws.send_text, lambda: _close(ws, 1011))
     try:
         while True:
-            _handle_ws_message(svc, session, await _receive(ws))
+            _handle_ws_message(svc, session, await _receive(ws), acks)
             while svc.pipeline.pending_samples > svc.settings.max_pending_samples:
                 # The writer is behind: stop reading, so TCP pushes back on the clients instead of
                 # this process buffering without bound.
                 await asyncio.sleep(0.02)
     except WebSocketDisconnect:
         return
+    finally:
+        await acks.close()
 
 
 async def _receive(ws: WebSocket) -> str | bytes:
@@ -96,29 +100,41 @@ async def _receive(ws: WebSocket) -> str | bytes:
     return data if data is not None else message.get("bytes") or b""
 
 
-def _handle_ws_message(svc: Any, session: GatewaySession, text: str | bytes) -> None:
+def _handle_ws_message(svc: Any, session: GatewaySession, text: str | bytes, acks: CommitAcks) -> None:
     rejections = svc.gateway.rejections
     svc.gateway.received()
+    readable = False  # within the size and depth limits: its seq may be looked for
+    seq: int | None = None
     try:
         if len(text) > MAX_WS_MESSAGE:
             rejections.add(Reason.TOO_LARGE, f"message: over {MAX_WS_MESSAGE} bytes", session.participant_sid)
             return
         check_depth(text, "message")
+        readable = True
+        msg = svc.gateway.decode_event(text)
+        seq = msg.seq
+        acks.check(seq)
         dropped: list[str] = []
-        rows, events = svc.gateway.parse_event(session, text, dropped=dropped)
+        rows, events = svc.gateway.records(session, msg, dropped=dropped)
         for message in dropped:
             rejections.add(Reason.MALFORMED_ENTRY, message, session.participant_sid)
-        svc.pipeline.submit(events=events, rows=rows, rooms=[(session.account_sid, session.room_sid)])
+        rooms = [(session.account_sid, session.room_sid)]
+        if seq is None:
+            svc.pipeline.submit(events=events, rows=rows, rooms=rooms)
+        else:  # the collector: acknowledged once committed (ingest/acks.py)
+            acks.add(seq, svc.pipeline.submit_committed(events=events, rows=rows, rooms=rooms, hurry=False))
     except VideoInsightsError as e:
         # One bad event must not end the session: we count it and log why (twilio-video.js does not
-        # expect an answer to events, so none is sent).
+        # expect an answer to events, so none is sent; our collector's is acknowledged, as handled).
         reason = (Reason.MALFORMED_JSON if isinstance(e, NotJson) else
                   Reason.BAD_SESSION if isinstance(e, Unauthorized) else Reason.MALFORMED_EVENT)
         rejections.add(reason, e.message, session.participant_sid)
+        acks.add(seq if seq is not None else message_seq(text) if readable else None, None)
     except Exception:
         # Nor may a bug in a parser: the event is lost, the session and the other events are not.
         rejections.add(Reason.INTERNAL_ERROR, "see the traceback that follows", session.participant_sid)
         log.exception("gateway event failed")
+        acks.add(seq, None)  # sending it again would fail again
 
 
 async def _close(ws: WebSocket, code: int) -> None:

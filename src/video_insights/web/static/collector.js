@@ -9,7 +9,7 @@
 
   var SAMPLE_MS = 1000; // getStats() every second (state changes are seen within a second)
   var REPORT_EVERY = 10; // a quality/stats-report every 10 samples, as twilio-video.js does
-  var MAX_QUEUE = 360; // messages kept while the service is unreachable (half an hour of two pcs' reports)
+  var MAX_QUEUE = 360; // messages kept, queued or unacknowledged (half an hour of two pcs' reports)
   var BACKOFF_MS = [1000, 2000, 5000, 10000, 30000];
   var BEACON_BYTES = 60000; // sendBeacon refuses more than 64 KiB in flight
   var AUDIO_LEVEL_SCALE = 32767; // twilio-video.js reports audio levels as 0..32767
@@ -153,6 +153,10 @@
   function Transport(session) {
     this.s = session;
     this.queue = [];
+    // Sent, and not yet acknowledged as committed: the server may die holding them, so they are sent
+    // again after a reconnect (the store keeps one copy of what arrives twice).
+    this.unacked = [];
+    this.seq = 0; // numbers the messages of the whole session, across reconnects: acks are cumulative
     this.ws = null;
     this.sessionToken = null; // the gateway's session string, once connected
     this.attempt = 0;
@@ -187,6 +191,8 @@
           self.s.learn(answer);
           self.attempt = 0;
           self.flush();
+        } else if (answer.type === "ack") {
+          self.acked(answer.seq);
         } else if (answer.type === "error") {
           self.s.lastError = answer.message;
           warn("the service refused the connection: " + answer.message);
@@ -195,6 +201,7 @@
       ws.onclose = safe(function () {
         self.ws = null;
         self.sessionToken = null;
+        self.queue = self.unacked.splice(0).concat(self.queue); // sent again first, in order
         if (self.onclosed) self.onclosed();
         self.retry();
       });
@@ -210,9 +217,20 @@
   };
 
   Transport.prototype.publish = function (group, name, payload) {
-    this.queue.push({ type: "event", version: 1, group: group, name: name, timestamp: Date.now(), payload: payload });
-    if (this.queue.length > MAX_QUEUE) this.queue.splice(0, this.queue.length - MAX_QUEUE);
+    this.queue.push({ type: "event", version: 1, group: group, name: name, timestamp: Date.now(), payload: payload,
+                      seq: ++this.seq });
+    var over = this.queue.length + this.unacked.length - MAX_QUEUE; // the oldest go first
+    if (over > 0) over -= this.unacked.splice(0, over).length;
+    if (over > 0) this.queue.splice(0, over);
     this.flush();
+  };
+
+  // The server has committed (or refused for good) every message numbered up to `seq`.
+  Transport.prototype.acked = function (seq) {
+    var u = this.unacked, n = 0;
+    while (n < u.length && u[n].seq <= seq) n++;
+    u.splice(0, n);
+    if (!u.length && this.onsettled) this.onsettled();
   };
 
   Transport.prototype.flush = function () {
@@ -222,7 +240,7 @@
       var m = this.queue[0];
       m.session = this.sessionToken;
       ws.send(JSON.stringify(m));
-      this.queue.shift();
+      this.unacked.push(this.queue.shift());
     }
   };
 
@@ -234,10 +252,12 @@
     var ws = this.ws;
     if (ws && ws.readyState === 1 && this.sessionToken) {
       this.flush();
+      // Closed once the last messages are committed, so that a server crash meanwhile cannot lose them.
       return new Promise(function (resolve) {
         self.onclosed = resolve;
-        ws.close(1000);
-        setTimeout(resolve, 3000);
+        self.onsettled = function () { ws.close(1000); };
+        if (!self.unacked.length) ws.close(1000);
+        setTimeout(function () { ws.close(1000); resolve(); }, 3000);
       });
     }
     if (ws) { ws.onclose = null; ws.close(); }
@@ -247,9 +267,10 @@
     }).then(function () {}, function (e) { warn("could not send the last events", e); });
   };
 
-  // The queued messages as one POST body; without a session, a connect message opens one.
+  // The unacknowledged and queued messages as one POST body (answered once committed); without a
+  // session, a connect message opens one.
   Transport.prototype.beaconBody = function (token) {
-    var messages = this.queue.splice(0), session = this.sessionToken;
+    var messages = this.unacked.splice(0).concat(this.queue.splice(0)), session = this.sessionToken;
     if (!session && typeof token === "string") messages.unshift(this.connectMessage(token));
     messages = messages.map(function (m) { if (session && m.type === "event") m.session = session; return m; });
     var body = JSON.stringify({ token: typeof token === "string" ? token : "", messages: messages });
@@ -302,6 +323,7 @@
     var transport = this.transport;
     Object.defineProperty(this, "connected", { get: function () { return !!transport.sessionToken; } });
     Object.defineProperty(this, "queued", { get: function () { return transport.queue.length; } });
+    Object.defineProperty(this, "unacknowledged", { get: function () { return transport.unacked.length; } });
     (options.peerConnections || []).forEach(function (pc) { self.addPeerConnection(pc); });
     this.onPageHide = safe(function (ev) { if (!ev.persisted) self.leave(true); });
     g.addEventListener("pagehide", this.onPageHide);
