@@ -26,7 +26,7 @@ from video_insights.model.ids import new_sid
 from video_insights.processing.pipeline import Pipeline
 from video_insights.settings import Settings
 from video_insights.store.duckdb_store import DuckDBStore
-from video_insights.web.api.ingest import _handle_ws_message
+from video_insights.web.api.ingest import _handle_ws_messages
 from video_insights.web.deps import Services
 
 
@@ -52,7 +52,8 @@ def main() -> None:
             t0 = time.thread_time()
             for i in range(per):
                 for s, mine in zip(ss, texts, strict=True):
-                    _handle_ws_message(svc, s, mine[i])
+                    # Live reports, one a burst (reports 10 s apart arrive alone).
+                    _handle_ws_messages(svc, s, [(mine[i], int(time.time() * 1000))])
             t1 = time.thread_time()
             pipeline.flush()
             t2 = time.thread_time()
