@@ -58,6 +58,9 @@ class Settings:
                                        "process that took its data may have died) is summarised by any process "
                                        "that notices; on a store several processes share it must exceed their "
                                        "clock skew.")
+    client_clock_correction: bool = _f(True, "Put gateway clients' timestamps on the server's clock when their "
+                                              "clock is more than 10 s off (docs/api.md, 'Client clocks'); false "
+                                              "takes them as sent (benchmarks that replay time fast-forward).")
     session_secret: str = _f("", "Extra secret that signs console session cookies, with the signing-in "
                                  "credential's own secret; empty = the credential's secret alone.")
     log_level: str = _f("info", "Log level.")
@@ -75,6 +78,11 @@ class Settings:
 
 
 def _parse(name: str, kind: type, raw: str) -> Any:
+    if kind is bool:  # bool("false") is True
+        words = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+        if raw.strip().lower() not in words:
+            raise ValueError(f"VIDEO_INSIGHTS_{name.upper()}: expected true or false, got {raw!r}")
+        return words[raw.strip().lower()]
     try:
         return kind(raw)
     except ValueError:
