@@ -39,7 +39,7 @@ from video_insights.ingest.rejections import Reason
 from video_insights.model.records import Event
 from video_insights.model.vocabulary import RoomType
 from video_insights.store.base import Row
-from video_insights.web.deps import accepting, committed, read_body, scope, services, stored_and_summarised
+from video_insights.web.deps import COMMIT_TIMEOUT_S, accepting, committed, read_body, scope, services, stored_and_summarised
 from video_insights.web.pages.render import STATIC
 from video_insights.web.ws_bursts import Bursts, Received
 
@@ -358,7 +358,9 @@ async def import_dump(request: Request, sc: Scope = Depends(scope)) -> dict[str,
         room_name=params.get("RoomName"), room_type=room_type, identity=params.get("ParticipantIdentity"),
         max_bytes=DUMP_EXPANSION * svc.settings.max_import_bytes)
     stored = await asyncio.to_thread(dump_import.hold, svc.pipeline, built)
-    await stored_and_summarised(svc.pipeline, samples=built.samples, events=built.events, period_ms=built.period_ms)
+    # The importer reads the room next (the CLI prints it): its summary is waited for as long as the commit.
+    await stored_and_summarised(svc.pipeline, COMMIT_TIMEOUT_S, samples=built.samples, events=built.events,
+                                period_ms=built.period_ms)
     return stored.to_json()
 
 
