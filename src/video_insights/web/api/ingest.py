@@ -39,7 +39,15 @@ from video_insights.ingest.rejections import Reason
 from video_insights.model.records import Event
 from video_insights.model.vocabulary import RoomType
 from video_insights.store.base import Row
-from video_insights.web.deps import COMMIT_TIMEOUT_S, accepting, committed, read_body, scope, services, stored_and_summarised
+from video_insights.web.deps import (
+    COMMIT_TIMEOUT_S,
+    accepting,
+    committed,
+    read_body,
+    scope,
+    services,
+    stored_and_summarised,
+)
 from video_insights.web.pages.render import STATIC
 from video_insights.web.ws_bursts import Bursts, Received
 
