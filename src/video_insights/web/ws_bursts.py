@@ -44,9 +44,10 @@ class Bursts:
                 break
             try:
                 # A receive cancelled by the timeout loses no message: uvicorn's waits on an asyncio.Queue,
-                # whose get() leaves an item in the queue when cancelled, and wait_for returns a message
-                # that arrived as the time ran out (tests/ingest/test_client_clocks.py sends many).
-                message = await asyncio.wait_for(self._receive(), wait)
+                # whose get() leaves an item in the queue when cancelled (tests/ingest/test_client_clocks.py
+                # sends many). A timeout scope, unlike wait_for, makes no task per message.
+                async with asyncio.timeout(wait):
+                    message = await self._receive()
             except TimeoutError:
                 break
             except WebSocketDisconnect as closed:
