@@ -202,3 +202,45 @@ def callback_room(url: str, account_sid: str, auth_token: str, room_name: str) -
                        headers={"X-Twilio-Signature": twilio_sign(auth_token, target, params)})
         assert r.status_code == 200, r.text
     return room
+
+
+class Receiver:
+    """A real HTTP server on 127.0.0.1 that takes alert deliveries: it records each request (headers,
+    raw body, when) and answers the next status of `answers` (200 once they run out)."""
+
+    def __init__(self, port: int | None = None, answers: list[int] | None = None) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.answers = list(answers or [])
+        self.received: list[tuple[dict[str, str], bytes, float]] = []
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", "0")))
+                with outer.lock:
+                    outer.received.append(({k.lower(): v for k, v in self.headers.items()}, body, time.time()))
+                    status = outer.answers.pop(0) if outer.answers else 200
+                self.send_response(status)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port or 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def wait_for(self, n: int, timeout: float = 20) -> list[tuple[dict[str, str], bytes, float]]:
+        deadline = time.time() + timeout
+        while len(self.received) < n:
+            assert time.time() < deadline, f"{len(self.received)} deliveries, expected {n} within {timeout} s"
+            time.sleep(0.02)
+        return list(self.received)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

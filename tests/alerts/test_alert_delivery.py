@@ -1,0 +1,201 @@
+"""Alerts reach a real HTTP receiver on 127.0.0.1 (docs/alerts.md): a participant of a live call that
+crosses 5 % packet loss (the frames twilio-video.js really sent, 10 % loss) gets one signed alert; a
+receiver that answers 503 twice gets the same delivery three times; a window rule fires once and then
+keeps its cooldown; and an alert decided before a `kill -9` of `serve` is delivered after the restart."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from websockets.sync.client import connect
+
+from conftest import LiveServer, make_account
+from support import Creds, Receiver, free_port, sdk_frames, start_serve
+from video_insights.alerts import decide, outbox, rules
+from video_insights.ingest.auth import mint_token
+from video_insights.model.ids import new_sid
+from video_insights.settings import Settings
+from video_insights.store import open_store
+
+FAST = {"writer_flush_ms": 20, "alerts_allow_private_urls": True, "alerts_retry_base_s": 0.1,
+        "alerts_summary_delay_s": 0.5, "summary_delay_s": 3600}
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    # Reports alone would wait an hour for a summary: only the alert rule's account is hurried.
+    return Settings.from_env({}, store=f"duckdb:///{tmp_path / 'vi.duckdb'}", **FAST)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.close()
+
+
+def send_call(url: str, creds: Creds, room: str, participant: str, *, leave: bool = False) -> float:
+    """A participant's frames as twilio-video.js sent them (10 % loss) over the gateway; returns when
+    the last was sent."""
+    connect_frame, *events = sdk_frames("loss10")
+    if not leave:
+        events = events[:-1]
+    frame = {**connect_frame, "token": mint_token(creds.account_sid, creds.key_sid, creds.key_secret, "alerted")}
+    frame["publisher"] = {**frame["publisher"], "roomSid": room, "participantSid": participant}
+    with connect(url.replace("http://", "ws://") + "/v1/VideoEvents") as ws:
+        ws.send(orjson.dumps(frame).decode())
+        session = orjson.loads(ws.recv(timeout=10))["session"]
+        for f in events:
+            ws.send(orjson.dumps({**f, "session": session}).decode())
+        return time.time()
+
+
+def make_rule(api: httpx.Client, url: str, trigger: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    r = api.post("/v1/Video/AlertRules", json={"friendly_name": "loss", "trigger": trigger, "url": url, **extra})
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+def history(api: httpx.Client, **params: str) -> list[dict[str, Any]]:
+    r = api.get("/v1/Video/Alerts", params=params)
+    assert r.status_code == 200, r.text
+    return list(r.json()["alerts"])
+
+
+def settled(api: httpx.Client, outcome: str, timeout: float = 10) -> list[dict[str, Any]]:
+    deadline = time.time() + timeout
+    while not (found := [a for a in history(api) if a["outcome"] == outcome]):
+        assert time.time() < deadline, f"no alert {outcome} within {timeout} s: {history(api)}"
+        time.sleep(0.05)
+    return found
+
+
+def test_a_live_participant_crossing_loss_gets_one_signed_alert(live_server: LiveServer, creds: Creds,
+                                                                receiver: Receiver) -> None:
+    room, participant = new_sid("RM"), new_sid("PA")
+    with live_server.client(creds) as api:
+        rule = make_rule(api, receiver.url, {"type": "participant_issue", "issue_type": "packet_loss"},
+                         filters={"room_type__ne": "go"})
+        assert rule["secret"] and rule["sid"].startswith("AL")
+        sent = send_call(live_server.url, creds, room, participant)
+        headers, body, at = receiver.wait_for(1)[0]
+        assert at - sent < 15  # the issue's timing: within 15 s of the report
+        expected = "sha256=" + hmac.new(rule["secret"].encode(), body, hashlib.sha256).hexdigest()
+        assert hmac.compare_digest(headers["x-video-insights-signature"], expected)
+        alert = orjson.loads(body)
+        assert headers["x-video-insights-delivery"] == alert["alert_sid"]
+        assert {k: alert[k] for k in ("rule_sid", "account_sid", "trigger", "issue_type", "room_sid",
+                                      "participant_sid", "threshold", "media")} == {
+            "rule_sid": rule["sid"], "account_sid": creds.account_sid, "trigger": "participant_issue",
+            "issue_type": "packet_loss", "room_sid": room, "participant_sid": participant, "threshold": 5.0,
+            "media": alert["media"]}
+        assert alert["value"] >= 5 and alert["console_url"].endswith(f"/rooms/{room}/participants/{participant}")
+        # Summaries of the room go on (the participant leaves, the room is summarised again): no second alert.
+        send_call(live_server.url, creds, room, participant, leave=True)
+        live_server.flush()
+        delivered = settled(api, "delivered")
+        time.sleep(0.5)
+        assert len(receiver.received) == 1
+        assert [a["attempts"][0]["status_code"] for a in delivered] == [200] and len(history(api)) == 1
+        # A rule whose filters leave the room out fires nothing.
+        other = make_rule(api, receiver.url, {"type": "participant_issue", "issue_type": "packet_loss",
+                                              "filters": {"room_type__eq": "go"}})
+        send_call(live_server.url, creds, new_sid("RM"), new_sid("PA"))
+        receiver.wait_for(2)
+        live_server.flush()
+        assert history(api, RuleSid=other["sid"]) == []
+
+
+def test_a_receiver_answering_503_twice_gets_the_same_delivery_three_times(live_server: LiveServer, creds: Creds
+                                                                           ) -> None:
+    receiver = Receiver(answers=[503, 503])
+    try:
+        with live_server.client(creds) as api:
+            make_rule(api, receiver.url, {"type": "participant_issue", "issue_type": "packet_loss"})
+            send_call(live_server.url, creds, new_sid("RM"), new_sid("PA"))
+            got = receiver.wait_for(3)
+            (alert,) = settled(api, "delivered")
+        assert len({h["x-video-insights-delivery"] for h, _, _ in got}) == 1
+        assert {b for _, b, _ in got} == {got[0][1]}  # the same bytes, the same signature
+        assert [a["status_code"] for a in alert["attempts"]] == [503, 503, 200]
+        assert alert["delivery_id"] == got[0][0]["x-video-insights-delivery"]
+        gaps = [got[i + 1][2] - got[i][2] for i in range(2)]
+        # Backoff: at least the base after the first failure, twice that after the second.
+        assert gaps[0] >= 0.1 and gaps[1] >= 0.2, gaps
+    finally:
+        receiver.close()
+
+
+def test_a_window_rule_fires_once_and_keeps_its_cooldown(live_server: LiveServer, creds: Creds,
+                                                        receiver: Receiver) -> None:
+    with live_server.client(creds) as api:
+        rule = make_rule(api, receiver.url, {"type": "rooms_with_issues_share", "threshold_pct": 20,
+                                             "window_minutes": 15, "min_rooms": 2, "cooldown_minutes": 1},
+                         format="slack")
+        send_call(live_server.url, creds, new_sid("RM"), new_sid("PA"), leave=True)
+        live_server.flush()
+        time.sleep(1.5)  # the worker looks every second: one room is under min_rooms
+        assert receiver.received == []
+        send_call(live_server.url, creds, new_sid("RM"), new_sid("PA"), leave=True)
+        live_server.flush()
+        headers, body, _ = receiver.wait_for(1)[0]
+        assert "100 % of rooms had issues in the last 15 minutes" in orjson.loads(body)["text"]
+        time.sleep(2.5)  # rounds go on, the share stays over the threshold: no second alert
+        assert len(receiver.received) == 1 and len(history(api)) == 1
+    # The cooldown, told by the clock: half a minute later nothing, a minute later the next alert.
+    store, stored = live_server.store, rules.get(live_server.store, creds.account_sid, rule["sid"])
+    fired = outbox.latest_of_rule(store, creds.account_sid, rule["sid"])
+    assert fired is not None and fired[0] == headers["x-video-insights-delivery"]
+    assert decide.windows(store, live_server.settings, [stored], fired[1] + 30_000) == 0
+    assert decide.windows(store, live_server.settings, [stored], fired[1] + 61_000) == 1
+    later = outbox.latest_of_rule(store, creds.account_sid, rule["sid"])
+    assert later is not None and later[0] != fired[0]
+    assert decide.windows(store, live_server.settings, [stored], fired[1] + 62_000) == 0
+
+
+def test_an_alert_decided_before_kill_9_is_delivered_after_the_restart(tmp_path: Path) -> None:
+    url = f"duckdb:///{tmp_path / 'vi.duckdb'}"
+    store = open_store(url)
+    store.migrate()
+    creds = make_account(store)
+    store.close()
+    env = {f"VIDEO_INSIGHTS_{k.upper()}": str(v).lower() for k, v in FAST.items()}
+    env["VIDEO_INSIGHTS_LOG_LEVEL"] = "warning"
+    port, receiver_port = free_port(), free_port()  # nothing listens there yet: deliveries fail
+    proc = start_serve(url, port, env)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=base, auth=creds.basic, timeout=30) as api:
+            make_rule(api, f"http://127.0.0.1:{receiver_port}/hook",
+                      {"type": "participant_issue", "issue_type": "packet_loss"})
+            send_call(base, creds, new_sid("RM"), new_sid("PA"))
+            deadline = time.time() + 15
+            while not (alerts := history(api)) or not alerts[0]["attempts"]:
+                assert time.time() < deadline, "no alert decided and tried"
+                time.sleep(0.05)
+            assert alerts[0]["outcome"] == "pending" and alerts[0]["attempts"][0]["status_code"] is None
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        receiver = Receiver(port=receiver_port)
+        try:
+            proc = start_serve(url, port, env)
+            headers, body, _ = receiver.wait_for(1)[0]
+            assert headers["x-video-insights-delivery"] == alerts[0]["sid"] == orjson.loads(body)["alert_sid"]
+            with httpx.Client(base_url=base, auth=creds.basic, timeout=30) as api:
+                (done,) = settled(api, "delivered")
+            assert done["attempts"][-1]["status_code"] == 200 and len(receiver.received) == 1
+        finally:
+            receiver.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
