@@ -12,23 +12,18 @@ import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import orjson
 import pytest
-from websockets.sync.client import connect
 
 from conftest import LiveServer, make_account
-from support import Creds, Receiver, free_port, sdk_frames, start_serve
+from support import ALERTS_FAST as FAST
+from support import Creds, Receiver, alert_history, alerts_settled, free_port, make_rule, send_call, start_serve
 from video_insights.alerts import decide, outbox, rules
-from video_insights.ingest.auth import mint_token
 from video_insights.model.ids import new_sid
 from video_insights.settings import Settings
 from video_insights.store import open_store
-
-FAST = {"writer_flush_ms": 20, "alerts_allow_private_urls": True, "alerts_retry_base_s": 0.1,
-        "alerts_summary_delay_s": 0.5, "summary_delay_s": 3600}
 
 
 @pytest.fixture
@@ -42,42 +37,6 @@ def receiver() -> Iterator[Receiver]:
     r = Receiver()
     yield r
     r.close()
-
-
-def send_call(url: str, creds: Creds, room: str, participant: str, *, leave: bool = False) -> float:
-    """A participant's frames as twilio-video.js sent them (10 % loss) over the gateway; returns when
-    the last was sent."""
-    connect_frame, *events = sdk_frames("loss10")
-    if not leave:
-        events = events[:-1]
-    frame = {**connect_frame, "token": mint_token(creds.account_sid, creds.key_sid, creds.key_secret, "alerted")}
-    frame["publisher"] = {**frame["publisher"], "roomSid": room, "participantSid": participant}
-    with connect(url.replace("http://", "ws://") + "/v1/VideoEvents") as ws:
-        ws.send(orjson.dumps(frame).decode())
-        session = orjson.loads(ws.recv(timeout=10))["session"]
-        for f in events:
-            ws.send(orjson.dumps({**f, "session": session}).decode())
-        return time.time()
-
-
-def make_rule(api: httpx.Client, url: str, trigger: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    r = api.post("/v1/Video/AlertRules", json={"friendly_name": "loss", "trigger": trigger, "url": url, **extra})
-    assert r.status_code == 201, r.text
-    return dict(r.json())
-
-
-def history(api: httpx.Client, **params: str) -> list[dict[str, Any]]:
-    r = api.get("/v1/Video/Alerts", params=params)
-    assert r.status_code == 200, r.text
-    return list(r.json()["alerts"])
-
-
-def settled(api: httpx.Client, outcome: str, timeout: float = 10) -> list[dict[str, Any]]:
-    deadline = time.time() + timeout
-    while not (found := [a for a in history(api) if a["outcome"] == outcome]):
-        assert time.time() < deadline, f"no alert {outcome} within {timeout} s: {history(api)}"
-        time.sleep(0.05)
-    return found
 
 
 def test_a_live_participant_crossing_loss_gets_one_signed_alert(live_server: LiveServer, creds: Creds,
@@ -103,17 +62,17 @@ def test_a_live_participant_crossing_loss_gets_one_signed_alert(live_server: Liv
         # Summaries of the room go on (the participant leaves, the room is summarised again): no second alert.
         send_call(live_server.url, creds, room, participant, leave=True)
         live_server.flush()
-        delivered = settled(api, "delivered")
+        delivered = alerts_settled(api, "delivered")
         time.sleep(0.5)
         assert len(receiver.received) == 1
-        assert [a["attempts"][0]["status_code"] for a in delivered] == [200] and len(history(api)) == 1
+        assert [a["attempts"][0]["status_code"] for a in delivered] == [200] and len(alert_history(api)) == 1
         # A rule whose filters leave the room out fires nothing.
         other = make_rule(api, receiver.url, {"type": "participant_issue", "issue_type": "packet_loss",
                                               "filters": {"room_type__eq": "go"}})
         send_call(live_server.url, creds, new_sid("RM"), new_sid("PA"))
         receiver.wait_for(2)
         live_server.flush()
-        assert history(api, RuleSid=other["sid"]) == []
+        assert alert_history(api, RuleSid=other["sid"]) == []
 
 
 def test_a_receiver_answering_503_twice_gets_the_same_delivery_three_times(live_server: LiveServer, creds: Creds
@@ -124,7 +83,7 @@ def test_a_receiver_answering_503_twice_gets_the_same_delivery_three_times(live_
             make_rule(api, receiver.url, {"type": "participant_issue", "issue_type": "packet_loss"})
             send_call(live_server.url, creds, new_sid("RM"), new_sid("PA"))
             got = receiver.wait_for(3)
-            (alert,) = settled(api, "delivered")
+            (alert,) = alerts_settled(api, "delivered")
         assert len({h["x-video-insights-delivery"] for h, _, _ in got}) == 1
         assert {b for _, b, _ in got} == {got[0][1]}  # the same bytes, the same signature
         assert [a["status_code"] for a in alert["attempts"]] == [503, 503, 200]
@@ -151,7 +110,7 @@ def test_a_window_rule_fires_once_and_keeps_its_cooldown(live_server: LiveServer
         headers, body, _ = receiver.wait_for(1)[0]
         assert "100 % of rooms had issues in the last 15 minutes" in orjson.loads(body)["text"]
         time.sleep(2.5)  # rounds go on, the share stays over the threshold: no second alert
-        assert len(receiver.received) == 1 and len(history(api)) == 1
+        assert len(receiver.received) == 1 and len(alert_history(api)) == 1
     # The cooldown, told by the clock: half a minute later nothing, a minute later the next alert.
     store, stored = live_server.store, rules.get(live_server.store, creds.account_sid, rule["sid"])
     fired = outbox.latest_of_rule(store, creds.account_sid, rule["sid"])
@@ -180,7 +139,7 @@ def test_an_alert_decided_before_kill_9_is_delivered_after_the_restart(tmp_path:
                       {"type": "participant_issue", "issue_type": "packet_loss"})
             send_call(base, creds, new_sid("RM"), new_sid("PA"))
             deadline = time.time() + 15
-            while not (alerts := history(api)) or not alerts[0]["attempts"]:
+            while not (alerts := alert_history(api)) or not alerts[0]["attempts"]:
                 assert time.time() < deadline, "no alert decided and tried"
                 time.sleep(0.05)
             assert alerts[0]["outcome"] == "pending" and alerts[0]["attempts"][0]["status_code"] is None
@@ -192,7 +151,7 @@ def test_an_alert_decided_before_kill_9_is_delivered_after_the_restart(tmp_path:
             headers, body, _ = receiver.wait_for(1)[0]
             assert headers["x-video-insights-delivery"] == alerts[0]["sid"] == orjson.loads(body)["alert_sid"]
             with httpx.Client(base_url=base, auth=creds.basic, timeout=30) as api:
-                (done,) = settled(api, "delivered")
+                (done,) = alerts_settled(api, "delivered")
             assert done["attempts"][-1]["status_code"] == 200 and len(receiver.received) == 1
         finally:
             receiver.close()
