@@ -12,6 +12,7 @@ import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -21,9 +22,11 @@ from conftest import LiveServer, make_account
 from support import ALERTS_FAST as FAST
 from support import Creds, Receiver, alert_history, alerts_settled, free_port, make_rule, send_call, start_serve
 from video_insights.alerts import decide, outbox, rules
+from video_insights.alerts.delivery import AlertWorker
 from video_insights.model.ids import new_sid
 from video_insights.settings import Settings
 from video_insights.store import open_store
+from video_insights.store.base import WriteBatch
 
 
 @pytest.fixture
@@ -158,3 +161,36 @@ def test_an_alert_decided_before_kill_9_is_delivered_after_the_restart(tmp_path:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_the_guard_is_applied_at_delivery_and_a_deleted_rule_cancels(store: Any, receiver: Receiver) -> None:
+    """A rule made where private URLs were allowed, delivered by a process where they are not: the
+    attempt is refused before any connection (what a name resolves to may have changed since). And
+    an alert whose rule is deleted is cancelled, not posted."""
+    creds = make_account(store)
+    allowed = Settings.from_env({}, **FAST)
+    rule = rules.create(store, rules.parse_rule({"trigger": {"type": "participant_issue", "issue_type": "packet_loss"},
+                                                 "url": receiver.url}, creds.account_sid, allow_private=True))
+    now = int(time.time() * 1000)
+    first = outbox.Facts(outbox.participant_alert_sid(rule.sid, "PA1", "packet_loss"), "packet_loss", "RM1", "PA1",
+                         9.0, 5.0, ["audio"], now, "http://x/")
+    batch = WriteBatch()
+    batch.replace("alerts", outbox.decided(rule, first))
+    store.write(batch)
+    strict = AlertWorker(store, Settings.from_env({}, **{**FAST, "alerts_allow_private_urls": False}))
+    try:
+        assert strict.round() == 1
+    finally:
+        strict.stop()
+    (row,) = outbox.history(store, creds.account_sid)
+    attempts = orjson.loads(row["attempts"])
+    assert row["state"] == "pending" and "loopback" in attempts[0]["error"] and receiver.received == []
+    rules.delete(store, creds.account_sid, rule.sid)
+    time.sleep(0.2)  # the retry is due
+    worker = AlertWorker(store, allowed)
+    try:
+        worker.round()
+    finally:
+        worker.stop()
+    (row,) = outbox.history(store, creds.account_sid)
+    assert row["state"] == "cancelled" and receiver.received == []
