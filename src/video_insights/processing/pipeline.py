@@ -436,9 +436,11 @@ class Pipeline:
             with self._dirty_lock:
                 ripe = time.monotonic() - self.settings.summary_delay_s
                 alerting, hurried = self.alert_accounts, time.monotonic() - self.settings.alerts_summary_delay_s
+                # Rooms someone waits for (a webhook's sender) first, then the other urgent ones.
+                waited = {room for rooms, _, _ in self._waiters for room in rooms}
                 due = sorted((key for key, since in self._dirty.items()
                               if since <= ripe or key in self._urgent or (key[0] in alerting and since <= hurried)),
-                             key=lambda k: (k not in self._urgent, k))
+                             key=lambda k: (k not in waited, k not in self._urgent, k))
                 for key in due:
                     del self._dirty[key]
                 self._urgent.difference_update(due)
