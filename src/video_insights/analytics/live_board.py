@@ -120,12 +120,13 @@ class Board:
         return max(1, -(-len(self.rooms) // PAGE_SIZE))
 
     def page(self, number: int) -> bytes:
-        """The SSE payload of one page (clamped to the last): every viewer of the page shares it."""
+        """One page (clamped to the last) as JSON, encoded once for every viewer of the page; without
+        the time, so that an unchanged page encodes the same."""
         number = min(max(number, 0), self.page_count - 1)
         encoded = self._pages.get(number)
         if encoded is None:
             encoded = orjson.dumps({
-                "now_ms": self.now_ms, "thresholds": self.thresholds, "totals": self.totals,
+                "thresholds": self.thresholds, "totals": self.totals,
                 "page": number, "page_count": self.page_count, "page_size": PAGE_SIZE,
                 "rooms": self.rooms[number * PAGE_SIZE:(number + 1) * PAGE_SIZE]})
             self._pages[number] = encoded

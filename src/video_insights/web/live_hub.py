@@ -8,7 +8,7 @@ topic and a constant per viewer, however many viewers there are and however slow
 number of viewers is capped (`live_max_viewers`); a topic whose last viewer leaves stops computing.
 
 Streams must end when the server stops (a SIGTERM drains the server, which waits for every response
-to finish): `stopping` is polled every tick and closes every stream (docs/console.md, "Live view").
+to finish): `stopping` is polled every tick and closes every stream (docs/live.md, "Limits").
 """
 
 from __future__ import annotations
