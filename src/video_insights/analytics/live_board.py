@@ -179,9 +179,8 @@ def _participant_rank(p: dict[str, Any]) -> tuple[int, int, int]:
     return (-len(p["crossed"]), -p["issue_count"], p["join_ms"] or 0)
 
 
-def compute_board(store: Store, settings: Settings, account: str, now_ms: int | None = None) -> Board:
-    now = int(time.time() * 1000) if now_ms is None else now_ms
-    thresholds = thresholds_of(store, settings, account)
+def _presence(store: Store, account: str) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
+    """The account's rooms in progress (at most MAX_ROOMS) and their participants in progress, by room."""
     cols, rows = store.fetch(bound(
         f"SELECT {', '.join(_ROOM_COLUMNS)} FROM rooms WHERE account_sid = :a AND room_status = :s "
         "ORDER BY issue_count DESC NULLS LAST, create_ms, room_sid LIMIT :n",
@@ -195,13 +194,20 @@ def compute_board(store: Store, settings: Settings, account: str, now_ms: int | 
             rooms=[r["room_sid"] for r in rooms]))
         for p in rows_as_dicts(cols, rows):
             by_room[p["room_sid"]].append(p)
-    pids = sorted(p["participant_sid"] for ps in by_room.values() for p in ps)
+    return rooms, by_room
+
+
+def _recent(store: Store, account: str, joined: dict[str, int | None], now: int) -> dict[str, LastInterval]:
+    """The last interval of each of these participants (participant → join time)."""
+    if not joined:
+        return {}
     since = now - RECENT_MS
-    last: dict[str, LastInterval] = {}
-    if pids:
-        _, interval_rows = store.fetch(samples.intervals_of(account, pids, since))
-        joined = {p["participant_sid"]: p["join_ms"] for ps in by_room.values() for p in ps}
-        last = last_intervals(interval_rows, joined, since)
+    _, rows = store.fetch(samples.intervals_of(account, sorted(joined), since))
+    return last_intervals(rows, joined, since)
+
+
+def _assemble(now: int, thresholds: dict[str, float | None], rooms: list[dict[str, Any]],
+              by_room: dict[str, list[dict[str, Any]]], last: dict[str, LastInterval]) -> Board:
     board_rooms = []
     for r in rooms:
         people = sorted((_participant(p, last.get(p["participant_sid"]), thresholds)
@@ -219,3 +225,36 @@ def compute_board(store: Store, settings: Settings, account: str, now_ms: int | 
               "issues": sum(r["issue_count"] for r in board_rooms),
               "crossing": sum(r["crossing"] for r in board_rooms)}
     return Board(now, thresholds, board_rooms, totals)
+
+
+class BoardSource:
+    """An account's boards, one a call (a live-hub topic's `compute`). Presence is read every call; the
+    scan of all their samples, the board's costliest read, every `intervals_every_ms` (an interval is
+    10 s: a scan a second would mostly find the same last intervals), and between two such scans the
+    samples of participants it has not seen yet alone."""
+
+    def __init__(self, store: Store, settings: Settings, account: str, intervals_every_ms: int = 5_000) -> None:
+        self.store, self.settings, self.account = store, settings, account
+        self.intervals_every_ms = intervals_every_ms
+        self._last: dict[str, LastInterval] = {}
+        self._scanned: set[str] = set()
+        self._scanned_ms = 0
+
+    def __call__(self, now_ms: int | None = None) -> Board:
+        now = int(time.time() * 1000) if now_ms is None else now_ms
+        thresholds = thresholds_of(self.store, self.settings, self.account)
+        rooms, by_room = _presence(self.store, self.account)
+        joined = {p["participant_sid"]: p["join_ms"] for ps in by_room.values() for p in ps}
+        if now - self._scanned_ms >= self.intervals_every_ms:
+            self._last = _recent(self.store, self.account, joined, now)
+            self._scanned, self._scanned_ms = set(joined), now
+        elif not set(joined) <= self._scanned:  # newcomers: their samples alone, a few keys of the index
+            new = {pid: join for pid, join in joined.items() if pid not in self._scanned}
+            self._last.update(_recent(self.store, self.account, new, now))
+            self._scanned.update(new)
+        return _assemble(now, thresholds, rooms, by_room, self._last)
+
+
+def compute_board(store: Store, settings: Settings, account: str, now_ms: int | None = None) -> Board:
+    """The account's board now, every read made afresh."""
+    return BoardSource(store, settings, account)(now_ms)

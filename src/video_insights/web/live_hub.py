@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Hashable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
@@ -121,6 +122,7 @@ class LiveHub:
             if self.stopping():
                 self.close()
                 return
+            started = time.monotonic()
             try:
                 topic.snapshot = await asyncio.to_thread(topic.compute)
                 topic.error = None
@@ -131,4 +133,6 @@ class LiveHub:
                 topic.error = f"the live view could not be refreshed: {type(e).__name__}"
             for wake in topic.viewers:
                 wake.set()
-            await asyncio.sleep(topic.tick_s)
+            # A tick apart from start to start, so that the computing time does not add to how late a
+            # change shows; a quarter tick at least, so that a slow store is not read back to back.
+            await asyncio.sleep(max(topic.tick_s / 4, topic.tick_s - (time.monotonic() - started)))

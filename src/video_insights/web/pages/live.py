@@ -21,7 +21,7 @@ import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
-from video_insights.analytics.live_board import PAGE_SIZE, Board, compute_board, thresholds_of
+from video_insights.analytics.live_board import PAGE_SIZE, Board, BoardSource, thresholds_of
 from video_insights.analytics.metrics import participant_metrics
 from video_insights.analytics.rooms import Scope
 from video_insights.errors import BadRequest, NotFound, Saturated
@@ -117,7 +117,7 @@ def live_stream(request: Request, scope: Scope = Depends(page_scope)) -> Streami
     page = _page_param(request)
     svc = services(request)
     account = scope.account_sid
-    return _stream(request, svc, ("board", account), partial(compute_board, svc.store, svc.settings, account),
+    return _stream(request, svc, ("board", account), BoardSource(svc.store, svc.settings, account),
                    partial(_board_page, page))
 
 
