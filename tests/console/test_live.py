@@ -79,7 +79,7 @@ def test_a_new_room_shows_within_2s_without_a_reload_and_leaves_when_it_ends(
 
         # Its reports (10 % loss upstream): the last interval's figures and a loss marker appear.
         send(events[:-1])
-        row.locator(f"tr[data-participant-sid='{participant}'][data-crossed]").wait_for(timeout=5_000)
+        row.locator(f"tr[data-participant-sid='{participant}'][data-crossed]").wait_for(timeout=10_000)
         assert "packet_loss" in (person.get_attribute("data-crossed") or "")
         cells = person.locator("td").all_inner_texts()
         assert "kbps" in cells[4] or "Mbps" in cells[4], cells
