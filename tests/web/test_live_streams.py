@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from conftest import STORE_URLS, make_account
 from support import Creds, console_login, free_port, serving, wait_until_up
 from video_insights.app import create_app
+from video_insights.errors import BadRequest
 from video_insights.settings import Settings
 from video_insights.store import open_store
 from video_insights.store.duckdb_store import DuckDBStore
@@ -104,3 +106,10 @@ def test_sigterm_ends_open_live_streams(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=30)
+
+
+def test_settings_that_would_spin_or_refuse_everything_are_refused(tmp_path: Path) -> None:
+    for bad, says in (({"live_tick_s": 0.0}, "live_tick_s"), ({"live_max_viewers": -1}, "live_max_viewers")):
+        settings = Settings.from_env({}, store=f"duckdb:///{tmp_path / 'vi.duckdb'}", **bad)
+        with pytest.raises(BadRequest, match=says):
+            create_app(settings)

@@ -21,7 +21,7 @@ from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
-from video_insights.errors import Saturated
+from video_insights.errors import BadRequest, Saturated
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,10 @@ class Watch:
 
 class LiveHub:
     def __init__(self, tick_s: float, max_viewers: int) -> None:
+        if not tick_s > 0:
+            raise BadRequest(f"live_tick_s: must be more than 0 seconds, got {tick_s}")
+        if max_viewers < 0:
+            raise BadRequest(f"live_max_viewers: must be 0 (no live view) or more, got {max_viewers}")
         self.tick_s = tick_s
         self.max_viewers = max_viewers
         self.stopping: Callable[[], bool] = lambda: False
