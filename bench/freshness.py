@@ -37,7 +37,7 @@ from websockets.sync.client import connect
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import Server, cli, machine
-from ingest_gateway import ENTRIES_PER_EVENT, drive, report, samples_stored
+from ingest_gateway import ENTRIES_PER_EVENT, FAST_FORWARD_ENV, drive, report, samples_stored
 from video_insights.ingest.auth import mint_token
 from video_insights.model.ids import new_sid
 
@@ -107,7 +107,7 @@ def measure(store: str, seconds: float, rate: float, connections: int) -> dict[s
     key = cli(store, "keys", "create", "--account", account["account_sid"])
     token = mint_token(account["account_sid"], key["sid"], key["secret"], "bench", ttl=86_400)
     auth = (account["account_sid"], account["auth_token"])
-    server = Server(store)
+    server = Server(store, FAST_FORWARD_ENV)
     try:
         results: Any = multiprocessing.get_context("spawn").Queue()
         # The probe starts once the load's connections are open and it is sending.

@@ -31,7 +31,7 @@ import uvloop
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import Server, cli, machine
-from ingest_gateway import ENTRIES_PER_EVENT, report, samples_stored
+from ingest_gateway import ENTRIES_PER_EVENT, FAST_FORWARD_ENV, report, samples_stored
 from video_insights.ingest.auth import mint_token
 from video_insights.model.ids import new_sid
 
@@ -126,7 +126,7 @@ def main() -> None:
         account = cli(store, "accounts", "create")
         key = cli(store, "keys", "create", "--account", account["account_sid"])
         token = mint_token(account["account_sid"], key["sid"], key["secret"], "bench", ttl=86_400)
-        server = Server(store)
+        server = Server(store, FAST_FORWARD_ENV)
         try:
             cpu = server.cpu_seconds()
             result = uvloop.run(drive(server.port, server.url, token, args.connections, args.seconds, args.rate,

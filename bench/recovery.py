@@ -30,7 +30,7 @@ import uvloop
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import Server, machine
-from ingest_gateway import drive
+from ingest_gateway import FAST_FORWARD_ENV, drive
 from read_endpoints import prepare
 from video_insights.accounts import create_key
 from video_insights.demo.scenarios import MIXES
@@ -65,14 +65,14 @@ def measure(base: Path, account_sid: str, connections: int, seconds: float, rate
         token = mint_token(account_sid, key.sid, key.secret, "bench", ttl=86_400)
         url = f"duckdb:///{path}"
 
-        server = Server(url)
+        server = Server(url, FAST_FORWARD_ENV)
         run = uvloop.run(drive(server.url, token, connections, seconds, rate, timeout=seconds * 10 + 120))
         server.proc.kill()  # SIGKILL: nothing runs on the way out
         server.proc.wait()
         stale = _stale_rooms(path)
 
         started = time.monotonic()
-        server = Server(url)
+        server = Server(url, FAST_FORWARD_ENV)
         answering = time.monotonic() - started
         try:
             time.sleep(0.2)

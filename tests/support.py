@@ -205,3 +205,91 @@ def callback_room(url: str, account_sid: str, auth_token: str, room_name: str) -
                        headers={"X-Twilio-Signature": twilio_sign(auth_token, target, params)})
         assert r.status_code == 200, r.text
     return room
+
+
+class Receiver:
+    """A real HTTP server on 127.0.0.1 that takes alert deliveries: it records each request (headers,
+    raw body, when) and answers the next status of `answers` (200 once they run out)."""
+
+    def __init__(self, port: int | None = None, answers: list[int] | None = None) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.answers = list(answers or [])
+        self.received: list[tuple[dict[str, str], bytes, float]] = []
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", "0")))
+                with outer.lock:
+                    outer.received.append(({k.lower(): v for k, v in self.headers.items()}, body, time.time()))
+                    status = outer.answers.pop(0) if outer.answers else 200
+                self.send_response(status)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port or 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def wait_for(self, n: int, timeout: float = 20) -> list[tuple[dict[str, str], bytes, float]]:
+        deadline = time.time() + timeout
+        while len(self.received) < n:
+            assert time.time() < deadline, f"{len(self.received)} deliveries, expected {n} within {timeout} s"
+            time.sleep(0.02)
+        return list(self.received)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+# Alerts (tests/alerts, tests/console): settings that make deliveries quick, and a call with 10 % loss.
+# Reports alone would wait an hour for a summary: only an account with a participant_issue rule is hurried.
+ALERTS_FAST = {"writer_flush_ms": 20, "alerts_allow_private_urls": True, "alerts_retry_base_s": 0.1,
+               "alerts_summary_delay_s": 0.5, "summary_delay_s": 3600}
+
+
+def send_call(url: str, creds: Creds, room: str, participant: str, *, leave: bool = False) -> float:
+    """A participant's frames as twilio-video.js sent them (10 % loss) over the gateway; returns when
+    the last was sent."""
+    from websockets.sync.client import connect
+
+    from video_insights.ingest.auth import mint_token
+
+    connect_frame, *events = sdk_frames("loss10")
+    if not leave:
+        events = events[:-1]
+    frame = {**connect_frame, "token": mint_token(creds.account_sid, creds.key_sid, creds.key_secret, "alerted")}
+    frame["publisher"] = {**frame["publisher"], "roomSid": room, "participantSid": participant}
+    with connect(url.replace("http://", "ws://") + "/v1/VideoEvents") as ws:
+        ws.send(orjson.dumps(frame).decode())
+        session = orjson.loads(ws.recv(timeout=10))["session"]
+        for f in events:
+            ws.send(orjson.dumps({**f, "session": session}).decode())
+        return time.time()
+
+
+def make_rule(api: httpx.Client, url: str, trigger: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    r = api.post("/v1/Video/AlertRules", json={"friendly_name": "loss", "trigger": trigger, "url": url, **extra})
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+def alert_history(api: httpx.Client, **params: str) -> list[dict[str, Any]]:
+    r = api.get("/v1/Video/Alerts", params=params)
+    assert r.status_code == 200, r.text
+    return list(r.json()["alerts"])
+
+
+def alerts_settled(api: httpx.Client, outcome: str, timeout: float = 10) -> list[dict[str, Any]]:
+    deadline = time.time() + timeout
+    while not (found := [a for a in alert_history(api) if a["outcome"] == outcome]):
+        assert time.time() < deadline, f"no alert {outcome} within {timeout} s: {alert_history(api)}"
+        time.sleep(0.05)
+    return found

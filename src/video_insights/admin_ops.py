@@ -148,3 +148,43 @@ def demo(ctx: OpContext, days: int = 7, rooms_per_day: int = 300, seed: int = 0,
     return {**credentials, "rooms": summary.rooms, "participants": summary.participants,
             "samples": summary.samples, "events": summary.events, "seconds": summary.seconds,
             "participants_with_issue": summary.issues}
+
+
+@operation
+def alerts_create(ctx: OpContext, account: str, rule: dict[str, Any]) -> dict[str, Any]:
+    """`rule`: as `POST /v1/Video/AlertRules` takes it."""
+    from video_insights.alerts import rules
+    from video_insights.alerts.decide import console_base
+
+    owner = accounts.get_account(ctx.store, account)
+    made = rules.create(ctx.store, rules.parse_rule(rule, owner.sid,
+                                                    allow_private=ctx.settings.alerts_allow_private_urls))
+    return made.to_json(console_base(ctx.settings), with_secret=True)
+
+
+@operation
+def alerts_list(ctx: OpContext, account: str) -> list[dict[str, Any]]:
+    from video_insights.alerts import rules
+    from video_insights.alerts.decide import console_base
+
+    owner = accounts.get_account(ctx.store, account)
+    return [r.to_json(console_base(ctx.settings)) for r in rules.list_rules(ctx.store, owner.sid)]
+
+
+@operation
+def alerts_delete(ctx: OpContext, account: str, sid: str) -> dict[str, Any]:
+    from video_insights.alerts import rules
+    from video_insights.alerts.decide import console_base
+
+    owner = accounts.get_account(ctx.store, account)
+    return rules.delete(ctx.store, owner.sid, sid).to_json(console_base(ctx.settings))
+
+
+@operation
+def alerts_history(ctx: OpContext, account: str, rule: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    from video_insights.alerts import outbox
+    from video_insights.alerts.decide import console_base
+
+    owner = accounts.get_account(ctx.store, account)
+    rows = outbox.history(ctx.store, owner.sid, rule_sid=rule, limit=max(1, min(limit, 1000)))
+    return [outbox.alert_json(r, console_base(ctx.settings)) for r in rows]

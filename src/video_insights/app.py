@@ -10,6 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from video_insights import __version__
+from video_insights.alerts.delivery import AlertWorker
 from video_insights.cli.remote import write_control
 from video_insights.ingest.gateway import Gateway
 from video_insights.processing.pipeline import Pipeline
@@ -19,6 +20,7 @@ from video_insights.store import open_store
 from video_insights.store.base import Store
 from video_insights.web import access_log, errors
 from video_insights.web.api import admin, dashboard, health, ingest, livekit, metrics, twilio_compat
+from video_insights.web.api import alerts as alerts_api
 from video_insights.web.deps import Services
 from video_insights.web.head import HeadAsGet
 from video_insights.web.pages import ROUTERS as PAGE_ROUTERS
@@ -33,12 +35,15 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     pipeline = Pipeline(store, settings)
     svc = Services(settings, store, pipeline, Gateway(store, settings))
     scheduler = Scheduler(svc.pipeline, settings)
+    alerts = AlertWorker(store, settings, on_accounts=lambda a: setattr(pipeline, "alert_accounts", a))
+    pipeline.on_alerts = alerts.wake
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         access_log.install()  # after uvicorn has configured its loggers
         pipeline.start()
         scheduler.start()
+        alerts.start()
         if svc.demo is not None:
             svc.demo.start()
         control = None
@@ -54,7 +59,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
                 svc.demo.stop()
             svc.live_hub.close()
             scheduler.stop()
-            pipeline.stop()
+            pipeline.stop()  # its last summaries may decide alerts: delivered by the next process if not now
+            alerts.stop()
 
     app = FastAPI(title="Video Insights", version=__version__, lifespan=lifespan,
                   description="Call-quality analytics for WebRTC video applications. "
@@ -69,7 +75,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.add_middleware(HeadAsGet)  # outermost: every route, and the error pages, answer HEAD as GET
     errors.install(app)
     for router in (health.router, metrics.router, twilio_compat.router, dashboard.router, ingest.router,
-                   livekit.router, admin.router, *PAGE_ROUTERS):
+                   livekit.router, admin.router, alerts_api.router, *PAGE_ROUTERS):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

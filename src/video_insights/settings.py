@@ -62,6 +62,17 @@ class Settings:
                                        "process that took its data may have died) is summarised by any process "
                                        "that notices; on a store several processes share it must exceed their "
                                        "clock skew.")
+    client_clock_correction: bool = _f(True, "Put gateway clients' timestamps on the server's clock when their "
+                                              "clock is more than 10 s off (docs/api.md, 'Client clocks'); false "
+                                              "takes them as sent (benchmarks that replay time fast-forward).")
+    alerts_summary_delay_s: float = _f(5.0, "The summary delay for rooms of accounts that have participant_issue "
+                                            "alert rules, so that an alert fires within seconds of the report "
+                                            "that crosses a threshold (docs/alerts.md).")
+    alerts_allow_private_urls: bool = _f(False, "Let alert rules post to URLs whose host resolves to a loopback, "
+                                                "private or link-local address (an on-premises receiver); off, "
+                                                "such URLs are refused, at creation and at each delivery.")
+    alerts_retry_base_s: float = _f(10.0, "First wait before an alert delivery is tried again; it doubles per "
+                                          "attempt (at most an hour) until 24 h after the alert fired.")
     session_secret: str = _f("", "Extra secret that signs console session cookies, with the signing-in "
                                  "credential's own secret; empty = the credential's secret alone.")
     log_level: str = _f("info", "Log level.")
@@ -79,6 +90,10 @@ class Settings:
 
 
 def _parse(name: str, kind: type, raw: str) -> Any:
+    if kind is bool:  # bool("false") is True
+        if raw.strip().lower() in ("true", "1", "yes", "on", "false", "0", "no", "off", ""):
+            return raw.strip().lower() in ("true", "1", "yes", "on")
+        raise ValueError(f"VIDEO_INSIGHTS_{name.upper()}: expected true or false, got {raw!r}")
     try:
         return kind(raw)
     except ValueError:

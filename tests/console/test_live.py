@@ -15,6 +15,7 @@ import orjson
 import pytest
 from websockets.sync.client import connect
 
+from conftest import make_account
 from support import Creds, console_login, sdk_frames, twilio_sign
 from video_insights.ingest.auth import mint_token
 from video_insights.model.ids import new_sid
@@ -55,6 +56,13 @@ def room_ended(url: str, creds: Creds, room: str, room_name: str) -> None:
     assert r.status_code == 200, r.text
 
 
+@pytest.fixture(scope="module")
+def live(console: Any) -> Creds:
+    """An account of its own: the calls these tests make would otherwise be the demo account's
+    newest rooms, which other console tests pick."""
+    return make_account(console.store)
+
+
 def open_live(page: Any, url: str) -> None:
     page.goto(f"{url}/live")
     page.wait_for_selector("#live-loading", state="hidden")
@@ -62,12 +70,12 @@ def open_live(page: Any, url: str) -> None:
 
 
 def test_a_new_room_shows_within_2s_without_a_reload_and_leaves_when_it_ends(
-        signed_in: Any, console: Any, screenshot_dir: Any) -> None:
-    page = signed_in()
+        signed_in: Any, console: Any, live: Creds, screenshot_dir: Any) -> None:
+    page = signed_in(live)
     open_live(page, console.url)
     assert page.locator(".mainnav a[href='/live']").get_attribute("aria-current") == "page"
     room, name = new_sid("RM"), "live-standup"
-    with gateway_call(console.url, console.demo, room, "alice.live", name) as (send, participant, events):
+    with gateway_call(console.url, live, room, "alice.live", name) as (send, participant, events):
         started = time.monotonic()
         row = page.locator(f"tbody[data-room-sid='{room}']")
         row.wait_for(timeout=2_000)
@@ -85,13 +93,20 @@ def test_a_new_room_shows_within_2s_without_a_reload_and_leaves_when_it_ends(
         assert "kbps" in cells[4] or "Mbps" in cells[4], cells
         assert page.evaluate("window.__sameDocument") is True
 
-        page.screenshot(path=str(screenshot_dir / "live-1440.png"), full_page=True)
-        page.set_viewport_size({"width": 1280, "height": 800})
-        page.screenshot(path=str(screenshot_dir / "live-1280.png"), full_page=True)
+        # A quieter room beside it, for the screenshots: it sorts below the one over a threshold.
+        quiet = new_sid("RM")
+        with gateway_call(console.url, live, quiet, "dana", "design-review"), \
+                gateway_call(console.url, live, quiet, "eli", "design-review"):
+            page.locator(f"tbody[data-room-sid='{quiet}'] tr[data-participant-sid]").nth(1).wait_for(timeout=3_000)
+            assert page.locator("tbody[data-room-sid]").first.get_attribute("data-room-sid") == room
+            page.screenshot(path=str(screenshot_dir / "live-1440.png"), full_page=True)
+            page.set_viewport_size({"width": 1280, "height": 800})
+            page.screenshot(path=str(screenshot_dir / "live-1280.png"), full_page=True)
+        room_ended(console.url, live, quiet, "design-review")
 
         # The participant leaves and Twilio ends the room: it leaves the board, still without a reload.
         send(events[-1:])
-        room_ended(console.url, console.demo, room, name)
+        room_ended(console.url, live, room, name)
         row.wait_for(state="detached", timeout=3_000)
         assert page.evaluate("window.__sameDocument") is True
 
@@ -117,12 +132,12 @@ def sse_events(client: httpx.Client, path: str, seconds: float) -> list[tuple[st
     return out
 
 
-def test_the_stream_carries_only_the_signed_in_accounts_rooms(console: Any) -> None:
+def test_the_stream_carries_only_the_signed_in_accounts_rooms(console: Any, live: Creds) -> None:
     room, name = new_sid("RM"), "demo-only"
-    with gateway_call(console.url, console.demo, room, "bob", name), \
+    with gateway_call(console.url, live, room, "bob", name), \
             httpx.Client(base_url=console.url, timeout=30) as mine, \
             httpx.Client(base_url=console.url, timeout=30) as theirs:
-        console_login(mine, console.demo)
+        console_login(mine, live)
         console_login(theirs, console.other)
         seen = sse_events(mine, "/live/stream", 2.5)
         assert any(room in orjson.dumps(data).decode() for _, data in seen), "the account's own room is there"
@@ -135,14 +150,14 @@ def test_the_stream_carries_only_the_signed_in_accounts_rooms(console: Any) -> N
         with httpx.Client(base_url=console.url, auth=console.other.basic, timeout=30) as api:
             for sid in shown:
                 assert api.get(f"/v1/Video/Rooms/{sid}").status_code == 200
-        room_ended(console.url, console.demo, room, name)
+        room_ended(console.url, live, room, name)
 
 
-def test_streams_refuse_bad_input_and_strangers(console: Any) -> None:
+def test_streams_refuse_bad_input_and_strangers(console: Any, live: Creds) -> None:
     with httpx.Client(base_url=console.url, timeout=30) as c:
         r = c.get("/live/stream", headers={"accept": "text/event-stream"})
         assert r.status_code in (303, 401)  # not signed in
-        console_login(c, console.demo)
+        console_login(c, live)
         for bad in ("?page=-1", "?page=x", "?page=999999999", "?pages=1"):
             r = c.get("/live/stream" + bad)
             assert r.status_code == 400, (bad, r.text)
@@ -153,13 +168,13 @@ def test_streams_refuse_bad_input_and_strangers(console: Any) -> None:
         assert r.status_code in (400, 404)
 
 
-def test_an_in_progress_participants_graphs_grow_on_its_page(signed_in: Any, console: Any) -> None:
+def test_an_in_progress_participants_graphs_grow_on_its_page(signed_in: Any, console: Any, live: Creds) -> None:
     room, name = new_sid("RM"), "live-graphs"
-    with gateway_call(console.url, console.demo, room, "carol", name) as (send, participant, events):
+    with gateway_call(console.url, live, room, "carol", name) as (send, participant, events):
         reports = [i for i, f in enumerate(events) if f.get("name") == "stats-report"]
         send(events[:reports[1] + 1])  # the first two reports
-        page = signed_in()
-        api = httpx.Client(base_url=console.url, auth=console.demo.basic, timeout=30)
+        page = signed_in(live)
+        api = httpx.Client(base_url=console.url, auth=live.basic, timeout=30)
 
         def audio_points() -> int:
             m = api.get(f"/v1/Video/Rooms/{room}/Participants/{participant}/Metrics").json()
@@ -183,12 +198,12 @@ def test_an_in_progress_participants_graphs_grow_on_its_page(signed_in: Any, con
         assert page.evaluate("window.__sameDocument") is True
         api.close()
         send(events[reports[2] + 1:])
-        room_ended(console.url, console.demo, room, name)
+        room_ended(console.url, live, room, name)
 
 
 @pytest.mark.parametrize("width", [1440, 1280])
 def test_the_board_fits_the_width(signed_in: Any, console: Any, width: int) -> None:
-    """No horizontal scrolling of the page at the console's supported widths."""
+    """No horizontal scrolling of the page at the console's supported widths (the demo account's rooms)."""
     page = signed_in(viewport={"width": width, "height": 900})
     open_live(page, console.url)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

@@ -37,7 +37,9 @@ HOUR_DELAY = {"summary_delay_s": 3600}
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings.from_env({}, store=f"duckdb:///{tmp_path / 'vi.duckdb'}", writer_flush_ms=20, **HOUR_DELAY)
+    # The recorded frames are sent faster than they were recorded: as sent, not as a clock off.
+    return Settings.from_env({}, store=f"duckdb:///{tmp_path / 'vi.duckdb'}", writer_flush_ms=20,
+                             client_clock_correction=False, **HOUR_DELAY)
 
 
 def _until(probe: Callable[[], T | None], what: str, timeout: float = 10.0) -> tuple[T, float]:

@@ -114,6 +114,7 @@ def main() -> None:
     """Video Insights: call-quality analytics for WebRTC video applications."""
 
 
-from video_insights.cli import admin  # noqa: E402  (commands register on `main`; see OneLineErrors.LAZY)
+from video_insights.cli import admin, alerts_cmd  # noqa: E402  (commands register on `main`; see OneLineErrors.LAZY)
 
-__all__ = ["Path", "admin", "emit", "fail", "fails_cleanly", "main", "settings_for", "sid_option", "store_option"]
+__all__ = ["Path", "admin", "alerts_cmd", "emit", "fail", "fails_cleanly", "main", "settings_for", "sid_option",
+           "store_option"]

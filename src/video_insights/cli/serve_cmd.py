@@ -89,13 +89,11 @@ def start_demo(app: FastAPI, url: str, rooms_per_day: int | None) -> None:
 def tune_gc() -> None:
     """Make the cyclic garbage collector cheap for a long-running ingest server.
 
-    Ingest allocates a few tuples and structs per stats report and frees nearly all of them by
-    reference counting; with the default thresholds the collector still ran every 700 allocations and,
-    every tenth time, walked every object the app keeps for its life (modules, query templates, caches),
-    which cost ~40 % of the gateway's CPU per event (`bench/ingest_cpu.py`: 20 µs of decoding became
-    11 µs with the collector off). Freezing what start-up made takes those objects out of every
-    collection; the higher first threshold makes collections rare without turning them off, so cycles
-    (exceptions with tracebacks, closed sockets' futures) are still freed within a second or so.
+    Ingest frees nearly everything it allocates by reference counting, yet with the default thresholds
+    the collector kept walking every object the app keeps for its life. Freezing what start-up made
+    takes those out of every collection; the higher first threshold makes collections rare without
+    turning them off, so cycles (exceptions with tracebacks, closed sockets' futures) are still freed
+    within a second or so. What it saved is in docs/decisions.md.
     """
     gc.collect()
     gc.freeze()

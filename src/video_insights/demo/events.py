@@ -2,7 +2,7 @@
 
 Callbacks are built as the form parameters Twilio posts and read by the real adapter
 (`twilio_callbacks.to_event`), so their payloads are exactly what production stores. Gateway events
-have the shapes `Gateway.connect` and `Gateway.parse_event` give them.
+have the shapes `Gateway.connect` and `Gateway.records` give them.
 """
 
 from __future__ import annotations

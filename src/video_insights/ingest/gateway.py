@@ -13,7 +13,8 @@ import hmac
 import re
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
@@ -24,6 +25,7 @@ from video_insights.errors import BadRequest, Forbidden, Unauthorized
 from video_insights.ingest import livekit
 from video_insights.ingest import validate as v
 from video_insights.ingest.auth import TokenGrant, verify_token
+from video_insights.ingest.clock import MAX_CORRECTION_MS, ClientClock
 from video_insights.ingest.gateway_wire import EventMessage, StatsReport, field_error, report_rows, salvage_report
 from video_insights.ingest.rejections import Rejections
 from video_insights.model.ids import derived_sid, is_sid, normalise_sid, room_sid_for_name, sid_key
@@ -49,6 +51,9 @@ class GatewaySession:
     room_sid: str
     participant_sid: str
     identity: str | None
+    # Not in the session string: a WebSocket keeps one for its life, an HTTP batch one per request, each
+    # started from the participant's last recorded offset (`Gateway.resume_clock`).
+    clock: ClientClock = field(default_factory=ClientClock, compare=False, repr=False)
 
     def encode(self, secret: str) -> str:
         body = base64.urlsafe_b64encode(orjson.dumps(
@@ -107,6 +112,7 @@ class Gateway:
         room_sid, room_name = self._room(grant, publisher)
         participant_sid = self._participant(grant, publisher, room_sid, identity, now)
         session = GatewaySession(grant.account_sid, grant.key_sid, room_sid, participant_sid, identity)
+        self.resume_clock(session)
         signing_key = find_key(self.store, grant.key_sid)
         assert signing_key is not None  # verify_token found it
         payload: dict[str, Any] = {"publisher": {k: val for k, val in publisher.items() if k != "token"},
@@ -220,7 +226,25 @@ class Gateway:
             raise Unauthorized("message.session: not issued by this service")
         if account_sid is not None and account != account_sid:
             raise Unauthorized("message.session: belongs to another account than the access token")
-        return GatewaySession(account, key_sid, room, participant, identity)
+        session = GatewaySession(account, key_sid, room, participant, identity)
+        self.resume_clock(session)
+        return session
+
+    def resume_clock(self, session: GatewaySession) -> None:
+        """Start the session's clock at the offset its participant's last `session/clock` event
+        recorded: a reconnect, or messages resent after a restart, get the correction they had, and the
+        store's de-duplication (by time) recognises them."""
+        if not self.settings.client_clock_correction:
+            return
+        _, rows = self.store.fetch(q(
+            "SELECT payload FROM events WHERE account_sid = :a AND room_key = :k AND room_sid = :r "
+            "AND participant_sid = :p AND name = :n ORDER BY ts_ms DESC, received_ms DESC LIMIT 1",
+            a=session.account_sid, k=sid_key(session.room_sid), r=session.room_sid, p=session.participant_sid,
+            n=lc.CLIENT_CLOCK))
+        if rows and rows[0][0]:
+            offset = orjson.loads(rows[0][0]).get("clock_offset_ms")
+            if isinstance(offset, int) and abs(offset) <= MAX_CORRECTION_MS:
+                session.clock.applied = offset
 
     @staticmethod
     def decode_event(raw: bytes | str, path: str = "message") -> EventMessage:
@@ -237,14 +261,37 @@ class Gateway:
             raise BadRequest(f"{path}.{'group' if not msg.group else 'name'}: required")
         return msg
 
+    def clock_group(self, session: GatewaySession, group: Sequence[tuple[EventMessage, int]]) -> list[Event]:
+        """Show the session's clock a group of messages that arrived together, (message, received_ms)
+        each, before any of them is turned into records: the group's newest message bounds the offset of
+        its oldest (docs/api.md, "Client clocks"). When the applied offset moves, the `session/clock`
+        event that records it, with the estimate and the raw times of the message that set it."""
+        if not self.settings.client_clock_correction:
+            return []
+        clock = session.clock
+        for msg, received in group:
+            if msg.timestamp is not None:
+                clock.observe(msg.timestamp, received)
+        by = clock.estimated_by
+        if by is None or not clock.update():
+            return []
+        sent, received = by
+        payload = {"clock_offset_ms": clock.applied, "estimate_ms": clock.estimate, "client_timestamp_ms": sent,
+                   "received_ms": received}
+        return [Event(session.account_sid, session.room_sid, session.participant_sid, received, Source.GATEWAY,
+                      lc.CLIENT_CLOCK, payload)]
+
     def records(self, session: GatewaySession, msg: EventMessage, path: str = "message",
-                dropped: list[str] | None = None) -> tuple[list[Row], list[Event]]:
-        """The stream_samples rows or the event one decoded message carries.
+                dropped: list[str] | None = None, received_ms: int | None = None) -> tuple[list[Row], list[Event]]:
+        """The stream_samples rows or the event one decoded message carries, its times put on the
+        server's clock by the session's applied offset (its group went through `clock_group` first).
 
         Without `dropped`, anything malformed rejects the message (BadRequest), as an HTTP batch is all
         or nothing. With it, a malformed stats-report entry is left out, its reason appended there, and
         the report's other entries are kept: only a message that is unusable as a whole raises."""
-        ts = self._timestamp(msg.timestamp, path)
+        received = int(time.time() * 1000) if received_ms is None else received_ms
+        offset = session.clock.applied
+        ts = self._timestamp(msg.timestamp, path, offset, received)
         if msg.group == "quality" and msg.name == "stats-report":
             where = f"{path}.payload"
             try:
@@ -256,7 +303,7 @@ class Gateway:
                     report = salvage_report(msg.payload, where, dropped)
                 return report_rows(report, account_sid=session.account_sid, room_sid=session.room_sid,
                                    participant_sid=session.participant_sid, ts_ms=ts, period_ms=GATEWAY_PERIOD_MS,
-                                   path=where, dropped=dropped), []
+                                   path=where, dropped=dropped, offset_ms=offset), []
             except ValueError as e:
                 raise BadRequest(str(e)) from None
         payload = v.obj(msgspec.json.decode(msg.payload), f"{path}.payload")
@@ -265,15 +312,27 @@ class Gateway:
         return [], [Event(session.account_sid, session.room_sid, session.participant_sid, ts, Source.GATEWAY,
                           f"{msg.group}/{msg.name}", payload)]
 
-    def parse_event(self, session: GatewaySession, raw: bytes | str, path: str = "message",
-                    dropped: list[str] | None = None) -> tuple[list[Row], list[Event]]:
-        return self.records(session, self.decode_event(raw, path), path, dropped)
-
     @staticmethod
-    def _timestamp(ts: float | None, path: str) -> int:
-        now = int(time.time() * 1000)
+    def _timestamp(ts: float | None, path: str, offset: int, now: int) -> int:
+        """The message's time on the server's clock, checked to be within the last week."""
         if ts is None:
             return now
-        if not (now - 8 * _DAY_MS <= ts <= now + _DAY_MS):
-            raise BadRequest(f"{path}.timestamp: {ts:.0f} is not a time within the last week (ms since epoch)")
-        return int(ts)
+        at = ts + offset
+        if not (now - 8 * _DAY_MS <= at <= now + _DAY_MS):
+            raise BadRequest(f"{path}.timestamp: {ts:.0f} is not a time within the last week (ms since epoch)"
+                             f"{_how_far_off(ts, now)}")
+        return int(at)
+
+
+def _how_far_off(ts: float, now: int) -> str:
+    """Why a timestamp is refused: how far the client's clock would be off, and a likely cause."""
+    off = now - ts
+    if abs(off) <= MAX_CORRECTION_MS:
+        return ""
+    days = abs(off) / _DAY_MS
+    amount = f"{days / 365.25:.0f} years" if days >= 730 else f"{days:.0f} days"
+    why = f" (the client's clock would be {amount} {'behind' if off > 0 else 'ahead of'} the server's: " \
+          "more than a day off is not corrected"
+    if abs(now - ts * 1000) <= MAX_CORRECTION_MS:
+        why += "; this looks like seconds, not milliseconds"
+    return why + ")"

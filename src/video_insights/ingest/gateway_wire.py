@@ -180,10 +180,12 @@ def _int(v: Num | None) -> int | None:
 
 
 def _row(e: TrackEntry, direction: Direction, kind: MediaKind, account_sid: str, room_sid: str,
-         participant_sid: str, participant_key: int, pc_id: str, ts_ms: int | None, period_ms: int) -> Row:
+         participant_sid: str, participant_key: int, pc_id: str, ts_ms: int | None, period_ms: int,
+         offset_ms: int = 0) -> Row:
     """One wire entry as a stream_samples row (checked: kind, timestamp, SSRC). This runs for every SSRC
     of every report, so it takes positional arguments and converts a number only when the JSON held a
-    float where a count belongs (msgspec gives ints for JSON integers)."""
+    float where a count belongs (msgspec gives ints for JSON integers). `offset_ms` puts the entry's
+    client-clock timestamp on the server's clock, as the report's `ts_ms` already is."""
     if e.kind is not None and e.kind != kind:
         raise _Invalid(f"kind: {e.kind!r} does not match the {kind} list it is in")
     stamp = e.timestamp
@@ -192,9 +194,9 @@ def _row(e: TrackEntry, direction: Direction, kind: MediaKind, account_sid: str,
             raise _Invalid("timestamp: missing, and no report time to fall back on")
         at = int(ts_ms)
     else:
-        if ts_ms is not None and abs(stamp - ts_ms) > MAX_ENTRY_SKEW_MS:
-            raise _Invalid(f"timestamp: {stamp:.0f} is more than a day from the report's time {ts_ms}")
-        at = stamp if type(stamp) is int else round(stamp)
+        at = (stamp if type(stamp) is int else round(stamp)) + offset_ms
+        if ts_ms is not None and abs(at - ts_ms) > MAX_ENTRY_SKEW_MS:
+            raise _Invalid(f"timestamp: {stamp:.0f} is more than a day from the report's time {ts_ms - offset_ms}")
     ssrc = e.ssrc
     if type(ssrc) is not int or not 0 <= ssrc <= MAX_SSRC:
         ssrc = _ssrc(ssrc)
@@ -255,9 +257,10 @@ def is_placeholder(e: TrackEntry) -> bool:
 
 
 def report_rows(report: StatsReport, *, account_sid: str, room_sid: str, participant_sid: str, ts_ms: int,
-                period_ms: int, path: str, dropped: list[str] | None = None) -> list[Row]:
+                period_ms: int, path: str, dropped: list[str] | None = None, offset_ms: int = 0) -> list[Row]:
     """The report's rows. A malformed entry raises ValueError naming it, unless `dropped` is given:
-    then its message goes there and the report's other entries are kept."""
+    then its message goes there and the report's other entries are kept. `ts_ms` is the report's time
+    on the server's clock, `offset_ms` what to add to the entries' client-clock timestamps for that."""
     pc_id = report.peerConnectionId or "pc"
     key = sid_key(participant_sid)
     out: list[Row] = []
@@ -267,7 +270,7 @@ def report_rows(report: StatsReport, *, account_sid: str, room_sid: str, partici
                 continue
             try:
                 out.append(_row(entry, direction, kind, account_sid, room_sid, participant_sid, key, pc_id, ts_ms,
-                                period_ms))
+                                period_ms, offset_ms))
             except _Invalid as error:
                 message = f"{path}.{name}[{i}].{error}"
                 if dropped is None:

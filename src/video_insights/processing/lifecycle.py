@@ -21,6 +21,7 @@ RECORDING_EVENTS = (RECORDING_STARTED, RECORDING_COMPLETED, RECORDING_FAILED)
 
 # Client telemetry (the gateway protocol's group/name).
 SESSION_CONNECT = "session/connect"  # the gateway's connect message: publisher info, identity
+CLIENT_CLOCK = "session/clock"  # the offset the gateway applies to a session's timestamps from then on
 CLIENT_DISCONNECTED = "room/disconnected"
 IMPORTED_DUMP = "import/dump"  # a dump was imported: user agent and file name
 

@@ -17,7 +17,7 @@ import queue
 import threading
 import time
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from itertools import chain
@@ -26,6 +26,7 @@ from operator import attrgetter
 import orjson
 from prometheus_client import Histogram
 
+from video_insights.alerts.decide import AlertDecider
 from video_insights.model.ids import sid_key
 from video_insights.model.records import Event, StreamSample, track_sid_of
 from video_insights.processing.intervals import GATEWAY_PERIOD_MS, bucket_of
@@ -145,7 +146,11 @@ class Pipeline:
                                      "Time from a submission's arrival to its commit.", registry=None,
                                      buckets=LATENCY_BUCKETS)
         self.ledger = Ledger(store, settings)
-        self.summarizer = RoomSummarizer(store, settings)
+        self.summarizer = RoomSummarizer(store, settings, alerts=AlertDecider(store, settings))
+        # Accounts with participant_issue alert rules: their rooms are due after `alerts_summary_delay_s`,
+        # as the alerts are decided with the summaries (set by the alert worker, alerts/delivery.py).
+        self.alert_accounts: frozenset[str] = frozenset()
+        self.on_alerts: Callable[[], None] | None = None  # told when a summary decided alerts
         self._queue: queue.SimpleQueue[_Submission | None] = queue.SimpleQueue()
         self._hurry = threading.Event()  # a submitter waits for its commit: do not gather for long
         self._thread: threading.Thread | None = None
@@ -430,7 +435,9 @@ class Pipeline:
         with self._summary_lock:
             with self._dirty_lock:
                 ripe = time.monotonic() - self.settings.summary_delay_s
-                due = sorted((key for key, since in self._dirty.items() if since <= ripe or key in self._urgent),
+                alerting, hurried = self.alert_accounts, time.monotonic() - self.settings.alerts_summary_delay_s
+                due = sorted((key for key, since in self._dirty.items()
+                              if since <= ripe or key in self._urgent or (key[0] in alerting and since <= hurried)),
                              key=lambda k: (k not in self._urgent, k))
                 for key in due:
                     del self._dirty[key]
@@ -446,6 +453,7 @@ class Pipeline:
         for account, room in chunk:
             by_account[account].append(room)
         batch = WriteBatch()
+        decided = self.summarizer.alerts_decided
         try:
             tokens = self.ledger.take(chunk)  # before the data is read: see processing/ledger.py
             for account, rooms in by_account.items():
@@ -467,6 +475,8 @@ class Pipeline:
         with self._dirty_lock:
             self._busy.difference_update(chunk)
             self._settle_waiters(set(chunk), taken, None)
+        if self.summarizer.alerts_decided != decided and self.on_alerts is not None:
+            self.on_alerts()
 
     def _settle_waiters(self, rooms: set[RoomKey], taken: int, error: Exception | None) -> None:
         """Waiters whose rooms a summary taken in round `taken` covered (or failed on)."""

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 import orjson
 
+from video_insights.alerts.decide import AlertDecider
 from video_insights.model.ids import sid_key
 from video_insights.model.issues import IssueConfig, IssueType, issue_configs
 from video_insights.model.records import Event, Source
@@ -58,9 +59,12 @@ def _document_basis(p: ParticipantSummary, stats: Sequence[TrackStats]) -> str:
 
 
 class RoomSummarizer:
-    def __init__(self, store: Store, settings: Settings) -> None:
+    def __init__(self, store: Store, settings: Settings, *, alerts: AlertDecider | None = None) -> None:
         self.store = store
         self.settings = settings
+        # Decides participant alerts with the summaries it writes (not for read-time summaries).
+        self.alerts = alerts
+        self.alerts_decided = 0
 
     def summarize(self, account: str, rooms: list[str], batch: WriteBatch, *, now_ms: int | None = None,
                   documents: bool = True) -> int:
@@ -74,6 +78,7 @@ class RoomSummarizer:
         since = max(first - SAMPLES_BEFORE_EVENTS_MS, 0)
         stats = self._track_stats(account, pids, since)
         completed: list[ParticipantSummary] = []
+        summarised: list[ParticipantSummary] = []
         for room in rooms:
             room_events = events.get(room, [])
             per_participant: dict[str, list[Event]] = defaultdict(list)
@@ -86,6 +91,9 @@ class RoomSummarizer:
             for p in participants:
                 participant_rows(batch, p, room_stats.get(p.participant_sid, []), now)
             completed.extend(p for p in participants if p.status == ParticipantStatus.COMPLETED)
+            summarised.extend(participants)
+        if self.alerts is not None:
+            self.alerts_decided += self.alerts.participants(account, summarised, batch, now)
         if not documents:
             return 0
         return self._metrics_documents(account, completed, stats, since, batch, now)

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from video_insights.store.schema import (
     ACCOUNTS,
+    ALERT_RULES,
+    ALERTS,
     API_KEYS,
     EVENTS,
     IMPORTS,
@@ -56,4 +58,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "stored metrics documents of completed participants", (CreateTable(PARTICIPANT_METRICS),)),
     Migration(3, "imported rooms, kept from their import", (CreateTable(IMPORTS),)),
     Migration(4, "the ledger of rooms whose summaries are stale", (CreateTable(ROOM_LEDGER),)),
+    Migration(5, "alert rules, and the alerts decided with the outbox of their deliveries",
+              (CreateTable(ALERT_RULES), CreateTable(ALERTS))),
 )

@@ -62,6 +62,8 @@ INDEXES: dict[str, dict[str, tuple[str, str]]] = {
     "participant_facts": {"joined": ("btree", "account_sid, join_ms")},
     "participant_metrics": {"participant": ("btree", "participant_key"), "join": ("btree", "join_ms")},
     "room_ledger": {"room": ("btree", "room_key"), "at": ("btree", "at_ms")},
+    # The delivery worker's scan of the outbox for what is due.
+    "alerts": {"due": ("btree", "state, next_ms"), "fired": ("btree", "fired_ms")},
 }
 _NO_KEY_INDEX = frozenset({"stream_samples"})
 

@@ -11,7 +11,7 @@ from sqlglot import exp
 from video_insights.query.sql import q
 from video_insights.settings import Settings
 from video_insights.store.base import Store, WriteBatch
-from video_insights.store.schema import IMPORTS, TABLES, Table
+from video_insights.store.schema import ALERTS, IMPORTS, TABLES, Table
 
 DAY_MS = 86_400_000
 
@@ -28,7 +28,8 @@ def _condition(table: Table, settings: Settings, now: int) -> exp.Expr:
     days, go_days = days_kept(table, settings)
     cutoff, go_cutoff = now - days * DAY_MS, now - go_days * DAY_MS
     t = table.time_column
-    if table is IMPORTS:  # an import's record lasts as long as the longest-kept data it holds
+    # An import's record lasts as long as the longest-kept data it holds; an alert is history of its own.
+    if table is IMPORTS or table is ALERTS:
         return q(f"{t} < :cutoff", cutoff=cutoff)
     # A room imported since the cutoff is kept, however long ago it was recorded.
     held = "room_sid NOT IN (SELECT room_sid FROM imports WHERE imported_ms >= {})"

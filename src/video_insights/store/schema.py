@@ -187,8 +187,31 @@ ROOM_LEDGER = Table(
     time_column="at_ms", retention="data",
 )
 
+# An account's alert rules (alerts/rules.py). A deleted rule keeps its row, with `deleted_ms`, so that
+# the history of its alerts still names it; it fires no more.
+ALERT_RULES = Table(
+    "alert_rules",
+    _cols("account_sid:str! rule_sid:str! friendly_name:str trigger:json! url:str! format:str! "
+          "secret:str! created_ms:int! deleted_ms:int updated_ms:int!"),
+    key=("account_sid", "rule_sid"), order_by=("account_sid", "rule_sid"),
+)
+# Alerts decided, and the outbox of their deliveries (alerts/outbox.py): one row per alert, replaced
+# whole as its delivery goes (pending → delivered, failed or cancelled). Its sid is derived from what
+# was decided, so deciding again gives the same row; `body` is the exact bytes sent (and signed) on
+# every attempt; `attempts` the JSON list of each attempt's time and outcome; a process delivering it
+# holds a lease (`lease_owner` until `lease_until_ms`). `updated_ms` only grows from version to version
+# (ClickHouse keeps the greatest).
+ALERTS = Table(
+    "alerts",
+    _cols("account_sid:str! alert_sid:str! rule_sid:str! trigger_type:str! issue_type:str room_sid:str "
+          "participant_sid:str fired_ms:int! body:json! state:str! attempts:json next_ms:int! "
+          "lease_owner:str lease_until_ms:int updated_ms:int!"),
+    key=("account_sid", "alert_sid"), order_by=("account_sid", "alert_sid"),
+    time_column="fired_ms", retention="data",
+)
+
 TABLES: tuple[Table, ...] = (
     ACCOUNTS, API_KEYS, EVENTS, STREAM_SAMPLES, TRACKS, PARTICIPANTS, ROOMS, RECORDINGS, ROOM_FACTS,
-    PARTICIPANT_FACTS, PARTICIPANT_METRICS, IMPORTS, ROOM_LEDGER,
+    PARTICIPANT_FACTS, PARTICIPANT_METRICS, IMPORTS, ROOM_LEDGER, ALERT_RULES, ALERTS,
 )
 TABLES_BY_NAME = {t.name: t for t in TABLES}

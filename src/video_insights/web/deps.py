@@ -43,6 +43,10 @@ class Services:
 
 
 COMMIT_TIMEOUT_S = 60
+# How long an answer waits, after the commit, for the summaries of what it committed: long enough
+# that a list read after the answer shows it when the server keeps up, short enough that a summariser
+# behind on other rooms does not hold the sender (the summary follows anyway).
+SUMMARY_WAIT_S = 2.0
 log = logging.getLogger(__name__)
 
 
@@ -63,18 +67,18 @@ async def committed(stored: Future[None] | None) -> None:
                         retry_after_s=5) from None
 
 
-async def stored_and_summarised(pipeline: Pipeline, **records: Any) -> None:
+async def stored_and_summarised(pipeline: Pipeline, summary_wait_s: float = SUMMARY_WAIT_S, **records: Any) -> None:
     """Submit records and return once they are committed and their rooms summarised. A 2xx means
     committed (docs/durability.md): a summary that fails is logged, not answered, as its rooms stay
-    due and a later round summarises them; one that takes longer than the commit wait is not awaited."""
+    due and a later round summarises them; one that takes longer than `summary_wait_s` is not awaited."""
     stored: Future[None] = Future()
     summarised = pipeline.submit(wait=True, stored=stored, **records)
     await committed(stored)
     assert summarised is not None
     try:
-        await asyncio.wait_for(asyncio.wrap_future(summarised), COMMIT_TIMEOUT_S)
+        await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(summarised)), summary_wait_s)
     except TimeoutError:
-        log.warning("summaries of committed data are late: answering without them")
+        log.info("summaries of committed data are late: answering without them")
     except Exception:
         log.exception("summaries of committed data failed: their rooms are summarised on a later round")
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncGenerator
+import time
+from collections.abc import AsyncGenerator, Iterator, Sequence
 from concurrent.futures import Future
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
@@ -32,14 +33,23 @@ from video_insights.ingest import dump_import, twilio_callbacks
 from video_insights.ingest.acks import CommitAcks
 from video_insights.ingest.auth import TokenGrant, check_twilio_signature, verify_token
 from video_insights.ingest.gateway import GatewaySession, NotJson
-from video_insights.ingest.gateway_wire import field_error, message_seq
+from video_insights.ingest.gateway_wire import EventMessage, field_error, message_seq
 from video_insights.ingest.json_depth import check_depth
 from video_insights.ingest.rejections import Reason
 from video_insights.model.records import Event
 from video_insights.model.vocabulary import RoomType
 from video_insights.store.base import Row
-from video_insights.web.deps import accepting, committed, read_body, scope, services, stored_and_summarised
+from video_insights.web.deps import (
+    COMMIT_TIMEOUT_S,
+    accepting,
+    committed,
+    read_body,
+    scope,
+    services,
+    stored_and_summarised,
+)
 from video_insights.web.pages.render import STATIC
+from video_insights.web.ws_bursts import Bursts, Received
 
 router = APIRouter(tags=["Ingest"])
 log = logging.getLogger(__name__)
@@ -78,9 +88,10 @@ async def video_events_ws(ws: WebSocket) -> None:
     await ws.send_text(orjson.dumps({"type": "connected", "session": token, "roomSid": session.room_sid,
                                      "participantSid": session.participant_sid}).decode())
     acks = CommitAcks(ws.send_text, lambda: _close(ws, 1011))
+    bursts = Bursts(lambda: _receive(ws))
     try:
         while True:
-            _handle_ws_message(svc, session, await _receive(ws), acks)
+            _handle_ws_messages(svc, session, await bursts.next(), acks)
             while svc.pipeline.pending_samples > svc.settings.max_pending_samples:
                 # The writer is behind: stop reading, so TCP pushes back on the clients instead of
                 # this process buffering without bound.
@@ -100,41 +111,71 @@ async def _receive(ws: WebSocket) -> str | bytes:
     return data if data is not None else message.get("bytes") or b""
 
 
-def _handle_ws_message(svc: Any, session: GatewaySession, text: str | bytes, acks: CommitAcks) -> None:
+def _handle_ws_messages(svc: Any, session: GatewaySession, burst: Sequence[Received], acks: CommitAcks) -> None:
+    """Store a burst of messages (web/ws_bursts.py) at once. Each is decoded on its own, and a bad one
+    is counted without losing the others; the session's clock sees the whole burst before any of it is
+    corrected (docs/api.md, "Client clocks"). Numbered messages (our collector's) are acknowledged
+    once the burst is committed, a refused one with them (ingest/acks.py)."""
+    svc.gateway.received(len(burst))
+    # One commit future for the burst, made before its messages are taken in order, so that every
+    # number reaches `acks` in receive order whatever happens to the message after it.
+    stored: Future[None] | None = None
+    decoded: list[tuple[EventMessage, int]] = []
+    for text, received in burst:
+        seq: int | None = None
+        readable = False  # within the size and depth limits: its seq may be looked for
+        with _counted(svc, session) as refused:
+            if len(text) > MAX_WS_MESSAGE:
+                svc.gateway.rejections.add(Reason.TOO_LARGE, f"message: over {MAX_WS_MESSAGE} bytes",
+                                           session.participant_sid)
+                continue
+            check_depth(text, "message")
+            readable = True
+            msg = svc.gateway.decode_event(text)
+            seq = msg.seq
+            acks.check(seq)
+            decoded.append((msg, received))
+            if seq is not None:
+                stored = stored or Future()
+                acks.add(seq, stored)
+        if refused:
+            acks.add(seq if seq is not None else message_seq(text) if readable else None, None)
+    events: list[Event] = svc.gateway.clock_group(session, decoded) if decoded else []
+    rows: list[Row] = []
+    for msg, received in decoded:
+        with _counted(svc, session):  # refused here: acknowledged with the burst, as handled
+            dropped: list[str] = []
+            r, e = svc.gateway.records(session, msg, dropped=dropped, received_ms=received)
+            for message in dropped:
+                svc.gateway.rejections.add(Reason.MALFORMED_ENTRY, message, session.participant_sid)
+            rows.extend(r)
+            events.extend(e)
+    if events or rows:
+        svc.pipeline.submit(events=events, rows=rows, rooms=[(session.account_sid, session.room_sid)], stored=stored)
+    elif stored is not None:
+        stored.set_result(None)
+
+
+@contextlib.contextmanager
+def _counted(svc: Any, session: GatewaySession) -> Iterator[list[str]]:
+    """Count and log what goes wrong with one message, and go on with the next. What it yields is
+    not empty afterwards if the message was refused."""
     rejections = svc.gateway.rejections
-    svc.gateway.received()
-    readable = False  # within the size and depth limits: its seq may be looked for
-    seq: int | None = None
+    refused: list[str] = []
     try:
-        if len(text) > MAX_WS_MESSAGE:
-            rejections.add(Reason.TOO_LARGE, f"message: over {MAX_WS_MESSAGE} bytes", session.participant_sid)
-            return
-        check_depth(text, "message")
-        readable = True
-        msg = svc.gateway.decode_event(text)
-        seq = msg.seq
-        acks.check(seq)
-        dropped: list[str] = []
-        rows, events = svc.gateway.records(session, msg, dropped=dropped)
-        for message in dropped:
-            rejections.add(Reason.MALFORMED_ENTRY, message, session.participant_sid)
-        rooms = [(session.account_sid, session.room_sid)]
-        if seq is None:
-            svc.pipeline.submit(events=events, rows=rows, rooms=rooms)
-        else:  # the collector: acknowledged once committed (ingest/acks.py)
-            acks.add(seq, svc.pipeline.submit_committed(events=events, rows=rows, rooms=rooms, hurry=False))
+        yield refused
     except VideoInsightsError as e:
         # One bad event must not end the session: we count it and log why (twilio-video.js does not
         # expect an answer to events, so none is sent; our collector's is acknowledged, as handled).
         reason = (Reason.MALFORMED_JSON if isinstance(e, NotJson) else
                   Reason.BAD_SESSION if isinstance(e, Unauthorized) else Reason.MALFORMED_EVENT)
         rejections.add(reason, e.message, session.participant_sid)
-        acks.add(seq if seq is not None else message_seq(text) if readable else None, None)
+        refused.append(reason)
     except Exception:
         # Nor may a bug in a parser: the event is lost, the session and the other events are not.
         rejections.add(Reason.INTERNAL_ERROR, "see the traceback that follows", session.participant_sid)
         log.exception("gateway event failed")
-        acks.add(seq, None)  # sending it again would fail again
+        refused.append(Reason.INTERNAL_ERROR)
 
 
 async def _close(ws: WebSocket, code: int) -> None:
@@ -204,12 +245,14 @@ def _beacon(body: bytes) -> Beacon | None:
 
 def _accept_batch(svc: Any, token: str, grant: TokenGrant, messages: list[msgspec.Raw]
                   ) -> tuple[dict[str, Any], Future[None]]:
+    received = int(time.time() * 1000)
     rows: list[Row] = []
     rooms: set[tuple[str, str]] = set()
     events: list[Event] = []
     session: GatewaySession | None = None
     issued: str | None = None
     verified: dict[str, GatewaySession] = {}  # a batch repeats its session in every message: check it once
+    decoded: list[tuple[str, GatewaySession, EventMessage]] = []
     for i, raw in enumerate(messages):  # validate everything first: nothing partial is stored
         path = f"body[{i}]"
         first = _json(memoryview(raw), path)
@@ -223,7 +266,15 @@ def _accept_batch(svc: Any, token: str, grant: TokenGrant, messages: list[msgspe
         current = verified[msg.session] if msg.session else session
         if current is None:
             raise BadRequest(f"{path}.session: required (or start the array with a connect message)")
-        r, e = svc.gateway.records(current, msg, path)
+        decoded.append((path, current, msg))
+    # The batch is one burst: each session's clock sees all its messages before any is corrected.
+    groups: dict[int, tuple[GatewaySession, list[tuple[EventMessage, int]]]] = {}
+    for _, current, msg in decoded:
+        groups.setdefault(id(current), (current, []))[1].append((msg, received))
+    for current, group in groups.values():
+        events.extend(svc.gateway.clock_group(current, group))
+    for path, current, msg in decoded:
+        r, e = svc.gateway.records(current, msg, path, received_ms=received)
         rows.extend(r)
         events.extend(e)
         rooms.add((current.account_sid, current.room_sid))
@@ -315,7 +366,9 @@ async def import_dump(request: Request, sc: Scope = Depends(scope)) -> dict[str,
         room_name=params.get("RoomName"), room_type=room_type, identity=params.get("ParticipantIdentity"),
         max_bytes=DUMP_EXPANSION * svc.settings.max_import_bytes)
     stored = await asyncio.to_thread(dump_import.hold, svc.pipeline, built)
-    await stored_and_summarised(svc.pipeline, samples=built.samples, events=built.events, period_ms=built.period_ms)
+    # The importer reads the room next (the CLI prints it): its summary is waited for as long as the commit.
+    await stored_and_summarised(svc.pipeline, COMMIT_TIMEOUT_S, samples=built.samples, events=built.events,
+                                period_ms=built.period_ms)
     return stored.to_json()
 
 

@@ -1,0 +1,101 @@
+"""Deciding alerts.
+
+- participant_issue: inside a room's summary (processing/room_summary.py), which puts the alert rows in
+  the same batch as the summary rows: a decision is stored with the summary that made it, or not at
+  all, and a summary re-run after a crash decides the same sids again, which are written only if absent.
+- rooms_with_issues_share: by the delivery worker, from the stored rooms of the window, at most once per
+  cooldown (the next alert's sid is derived from the last one, so processes that decide at the same
+  moment decide the same row).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from video_insights.alerts import outbox
+from video_insights.alerts.rules import PARTICIPANT_ISSUE, ROOMS_SHARE, Rule, list_rules, matches
+from video_insights.model.summaries import ParticipantSummary
+from video_insights.query.filters import condition
+from video_insights.query.sql import q
+from video_insights.settings import Settings
+from video_insights.store.base import Store, WriteBatch
+from video_insights.store.schema import ROOMS
+
+
+def console_base(settings: Settings) -> str:
+    return settings.public_url.rstrip("/") or f"http://{settings.host}:{settings.port}"
+
+
+class AlertDecider:
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+
+    def participants(self, account: str, participants: list[ParticipantSummary], batch: WriteBatch,
+                     now: int) -> int:
+        """Put in `batch` an alert for each participant_issue rule and participant newly tagged with its
+        issue type, in a room its filters pass, active since the rule was made. Returns how many."""
+        rules = [r for r in list_rules(self.store, account) if r.type == PARTICIPANT_ISSUE]
+        if not rules or not participants:
+            return 0
+        rooms = {r[1]: dict(zip(ROOMS.column_names, r, strict=True)) for r in batch.replaces.get("rooms", [])
+                 if r[0] == account}
+        candidates: dict[str, outbox.Facts] = {}
+        owner: dict[str, Rule] = {}
+        base = console_base(self.settings)
+        for p in participants:
+            issues = {i.issue_type: i for i in p.issues}
+            for rule in rules:
+                issue = issues.get(rule.trigger["issue_type"])
+                room = rooms.get(p.room_sid)
+                if issue is None or room is None or (p.last_activity_ms or 0) < rule.created_ms:
+                    continue
+                if not matches(rule.filters, room):
+                    continue
+                sid = outbox.participant_alert_sid(rule.sid, p.participant_sid, issue.issue_type)
+                candidates[sid] = outbox.Facts(
+                    sid, issue.issue_type, p.room_sid, p.participant_sid, issue.value, issue.threshold,
+                    list(issue.media), now, f"{base}/rooms/{p.room_sid}/participants/{p.participant_sid}")
+                owner[sid] = rule
+        fresh = sorted(set(candidates) - outbox.existing(self.store, account, list(candidates)))
+        for sid in fresh:
+            batch.replace("alerts", outbox.decided(owner[sid], candidates[sid]))
+        return len(fresh)
+
+
+def rooms_share(store: Store, rule: Rule, now: int) -> tuple[int, int]:
+    """(rooms created in the rule's window that pass its filters, those of them with issues)."""
+    query: Any = q("SELECT count(*), sum(CASE WHEN issue_count > 0 THEN 1 ELSE 0 END) FROM rooms "
+                   "WHERE account_sid = :a AND create_ms >= :since", a=rule.account_sid,
+                   since=now - int(rule.trigger["window_minutes"]) * 60_000)
+    for f in rule.filters:
+        query = query.where(condition(f))
+    _, rows = store.fetch(query)
+    total, with_issues = rows[0] if rows else (0, 0)
+    return int(total or 0), int(with_issues or 0)
+
+
+def windows(store: Store, settings: Settings, rules: list[Rule], now: int) -> int:
+    """Decide the window rules' alerts; returns how many were written."""
+    batch = WriteBatch()
+    for rule in rules:
+        if rule.type != ROOMS_SHARE:
+            continue
+        total, with_issues = rooms_share(store, rule, now)
+        if total == 0 or total < int(rule.trigger["min_rooms"]):
+            continue
+        share = 100.0 * with_issues / total
+        if share < float(rule.trigger["threshold_pct"]):
+            continue
+        last = outbox.latest_of_rule(store, rule.account_sid, rule.sid)
+        if last is not None and now - last[1] < int(rule.trigger["cooldown_minutes"]) * 60_000:
+            continue
+        sid = outbox.window_alert_sid(rule.sid, last[0] if last else None)
+        if outbox.existing(store, rule.account_sid, [sid]):
+            continue
+        facts = outbox.Facts(sid, None, None, None, share, float(rule.trigger["threshold_pct"]), [], now,
+                             f"{console_base(settings)}/rooms?issue_count__gt=0")
+        batch.replace("alerts", outbox.decided(rule, facts))
+    if batch:
+        store.write(batch)
+    return batch.row_count()
