@@ -112,6 +112,9 @@ def serving(app: Any, port: int | None = None) -> Iterator[str]:
     port = port or free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio")
     server = uvicorn.Server(config)
+    services = getattr(app.state, "services", None)
+    if services is not None:  # live-view streams end when the server starts to stop, as under `serve`
+        services.live_hub.stopping = lambda: server.should_exit
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.time() + 20

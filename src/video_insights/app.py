@@ -57,6 +57,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
                 control[0].unlink(missing_ok=True)
             if svc.demo is not None:
                 svc.demo.stop()
+            svc.live_hub.close()
             scheduler.stop()
             pipeline.stop()  # its last summaries may decide alerts: delivered by the next process if not now
             alerts.stop()

@@ -54,6 +54,10 @@ class Settings:
                                       "this late. Events (a participant connecting or leaving, a track), "
                                       "webhooks and imports recompute it at once, and the API computes a room "
                                       "in progress, its participants, tracks and metrics live.")
+    live_tick_s: float = _f(1.0, "How often the live view (`/live`) recomputes an account's board while someone "
+                                 "watches it; one computation per account, shared by all its viewers.")
+    live_max_viewers: int = _f(500, "Live-view streams (`/live` and live participant graphs) this server holds open "
+                                    "at once; more are answered 503 with Retry-After.")
     takeover_after_s: float = _f(60.0, "A room whose summary has stayed stale this long past the summary delay (the "
                                        "process that took its data may have died) is summarised by any process "
                                        "that notices; on a store several processes share it must exceed their "

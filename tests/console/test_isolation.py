@@ -43,7 +43,7 @@ def test_no_page_of_one_account_shows_another(console: Any, other: httpx.Client)
     room, participant = own_pairs[0]
     pages = ["/", "/?_range=7d&segment=browser", "/?_range=7d&issues=with&segment=os", "/rooms?_range=7d&_size=1000",
              "/rooms.csv?_range=7d&_size=1000", f"/rooms/{room}", f"/rooms/{room}/participants/{participant}",
-             f"/rooms/{room}/participants/{participant}?tab=receive"]
+             f"/rooms/{room}/participants/{participant}?tab=receive", "/live"]
     for path in pages:
         r = other.get(path)
         assert r.status_code == 200, path
@@ -51,7 +51,7 @@ def test_no_page_of_one_account_shows_another(console: Any, other: httpx.Client)
         assert not shown, f"{path} shows another account's {shown[:3]}"
     for room_sid, participant_sid in demo_pairs[:5]:
         for path in (f"/rooms/{room_sid}", f"/rooms/{room_sid}/participants/{participant_sid}",
-                     f"/rooms.csv?_search={room_sid}"):
+                     f"/rooms.csv?_search={room_sid}", f"/live/rooms/{room_sid}/participants/{participant_sid}/stream"):
             r = other.get(path)
             assert r.status_code in (200, 404), path
             assert room_sid not in r.text.replace(path, "") or r.status_code == 404, path

@@ -34,10 +34,8 @@ document.addEventListener("securitypolicyviolation",
 """
 
 
-@pytest.fixture(scope="module")
-def hostile(server: Server) -> Session:
-    start = now_ms() - 5 * 60_000
-    publisher = {
+def hostile_publisher() -> dict[str, Any]:
+    return {
         "name": payload("name"), "sdkVersion": "2.28.0", "platformName": payload("platformName"),
         "hwDeviceManufacturer": payload("hwDeviceManufacturer"), "region": payload("region"),
         "identity": payload("identity"), "roomName": payload("roomName"),
@@ -46,6 +44,12 @@ def hostile(server: Server) -> Session:
         "userAgentData": {"fullVersionList": [{"brand": payload("brand"), "version": "131.0.1"}],
                           "brands": [{"brand": payload("brand"), "version": "131"}], "platform": "Linux"},
     }
+
+
+@pytest.fixture(scope="module")
+def hostile(server: Server) -> Session:
+    start = now_ms() - 5 * 60_000
+    publisher = hostile_publisher()
     reports = video_reports(start, 12, pc_id=payload("peerConnectionId"), reason=payload("qualityLimitationReason"),
                             track_id=payload("trackId"))
     return send_call(server, publisher, reports=reports)
@@ -118,3 +122,22 @@ def test_participant_graphs_and_pages(viewer: Any, server: Server, hostile: Sess
     for page in (f"/rooms/{hostile.room_sid}", "/rooms?_range=24h", url):
         viewer.goto(server.url + page)
         assert_inert(viewer, page)
+
+
+def test_live_view_and_live_graphs(viewer: Any, server: Server) -> None:
+    """A call in progress, its last report seconds ago: on the live board and on its live participant page."""
+    reports = video_reports(now_ms() - 60_000, 6, pc_id=payload("peerConnectionId"),
+                            reason=payload("qualityLimitationReason"), track_id=payload("trackId"))
+    live = send_call(server, hostile_publisher(), reports=reports)
+    viewer.goto(f"{server.url}/live")
+    room = viewer.locator(f"tbody[data-room-sid='{live.room_sid}']")
+    room.wait_for(timeout=5_000)
+    text = room.inner_text()
+    for field in ("roomName", "identity", "brand"):
+        assert payload(field) in text, f"{field} shows as text"
+    assert_inert(viewer, "live view")
+    viewer.goto(f"{server.url}/rooms/{live.room_sid}/participants/{live.participant_sid}")
+    viewer.wait_for_selector(".qchart canvas")
+    viewer.wait_for_timeout(1_500)  # the live stream's first update redraws the graphs
+    assert hover_over(viewer, ".qchart[data-metric=bitrate]") > 0
+    assert_inert(viewer, "live participant page")

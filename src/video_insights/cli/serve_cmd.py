@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
+import sys
 
 import click
 import uvicorn
@@ -38,8 +40,15 @@ def serve(host: str | None, port: int | None, demo: bool, demo_rooms_per_day: in
     show_logs(settings.log_level)
     # No permessage-deflate: a stats report is ~1 KB every 10 s per participant, so compression saves
     # little bandwidth, while inflating every message cost the event loop ~8 % of its time at load.
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level, ws="websockets-sansio",
-                ws_per_message_deflate=False)
+    server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level,
+                                           ws="websockets-sansio", ws_per_message_deflate=False))
+    # Live-view streams never end by themselves: they close when the server starts to stop, or its
+    # drain would wait for them forever (web/live_hub.py).
+    app.state.services.live_hub.stopping = lambda: server.should_exit
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:
+        sys.exit(3)  # what uvicorn.run exits with when the server could not start
 
 
 def show_logs(level: str) -> None:

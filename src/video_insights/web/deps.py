@@ -21,6 +21,7 @@ from video_insights.model.ids import is_sid, normalise_sid
 from video_insights.processing.pipeline import Pipeline
 from video_insights.settings import Settings
 from video_insights.store.base import Store
+from video_insights.web.live_hub import LiveHub
 
 if TYPE_CHECKING:
     from video_insights.demo.seed import DemoFill
@@ -34,9 +35,11 @@ class Services:
     gateway: Gateway
     demo: DemoFill | None = None  # `serve --demo`: fills the demo account while the server answers
     live: LiveRooms = field(init=False)  # single-room reads, current to the last commit
+    live_hub: LiveHub = field(init=False)  # the live views' streams (`/live`), shared per account
 
     def __post_init__(self) -> None:
         self.live = LiveRooms(self.store, self.settings)
+        self.live_hub = LiveHub(self.settings.live_tick_s, self.settings.live_max_viewers)
 
 
 COMMIT_TIMEOUT_S = 60

@@ -12,11 +12,11 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
+from video_insights.analytics.live_board import thresholds_of
 from video_insights.analytics.metrics import participant_metrics
 from video_insights.analytics.rooms import Scope, participant_json
 from video_insights.errors import BadRequest
-from video_insights.model.issues import IssueType
-from video_insights.processing.room_summary import account_issue_configs
+from video_insights.model.vocabulary import ParticipantStatus
 from video_insights.web.deps import base_url, services, sid_param
 from video_insights.web.pages.render import render
 from video_insights.web.pages.room import details_of, issue_rows, issue_titles, no_params_but, viewed_room
@@ -88,17 +88,6 @@ def graph_data(metrics: dict[str, Any], tracks: list[dict[str, Any]], participan
             "thresholds": thresholds, "send": send, "receive": receive}
 
 
-def _thresholds(request: Request, account_sid: str) -> dict[str, float | None]:
-    """The lines drawn on the graphs: the account's current thresholds, none for a switched-off issue."""
-    svc = services(request)
-    configs = account_issue_configs(svc.store, svc.settings, account_sid)
-
-    def line(t: IssueType) -> float | None:
-        return configs[t].threshold if configs[t].enabled else None
-
-    return {"packet_loss_pct": line(IssueType.PACKET_LOSS), "rtt_ms": line(IssueType.ROUND_TRIP_TIME)}
-
-
 def _tab(request: Request) -> str:
     tab = request.query_params.get("tab", "send")
     if tab not in TABS:
@@ -118,10 +107,15 @@ def participant_page(room_sid: str, participant_sid: str, request: Request,
     metrics = participant_metrics(view, psid)
     tracks = view.tracks(psid)
     identities = {psid: row["participant_identity"]}
-    graphs = graph_data(metrics, tracks, row, _thresholds(request, account))
+    svc = services(request)
+    graphs = graph_data(metrics, tracks, row, thresholds_of(svc.store, svc.settings, account))
+    # An in-progress participant's graphs grow as its reports arrive (web/pages/live.py).
+    live_stream = (f"/live/rooms/{view.room_sid}/participants/{psid}/stream"
+                   if view.live and row["status"] == ParticipantStatus.IN_PROGRESS else None)
     return render(request, "participant.html", {
         "title": f"{row['participant_identity'] or psid} · {room['room_name'] or room['room_sid']}",
         "room": room, "p": row, "api": participant_json(row, base_url(request)), "tracks": tracks,
         "issues": issue_rows(details_of(row), identities), "issue_types": issue_titles(row["issue_types"]),
         "graphs": graphs, "tab": tab, "has_data": bool(metrics["send"] or metrics["receive"]),
+        "live_stream": live_stream,
     })

@@ -10,8 +10,13 @@
   const GRID = { left: 56, right: 20, top: 34, bottom: 28 };
 
   const dataEl = document.getElementById("graph-data");
-  if (!dataEl) return;
-  const data = JSON.parse(dataEl.textContent);
+  const liveUrl = (document.getElementById("quality") || { dataset: {} }).dataset.live;
+  if (!dataEl) {
+    // No data yet: the first graphs of a participant in progress need the page's panels, so reload.
+    if (liveUrl) follow(() => false);
+    return;
+  }
+  let data = JSON.parse(dataEl.textContent);
   const dateTime = (window.VI && window.VI.dateTime) || new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
   const timeOnly = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
   // Seconds on the axis only when the whole range is short enough for them to matter.
@@ -266,6 +271,31 @@
     followHash();
   }
 
+  // A participant in progress: the server streams its graph data as it grows (Server-Sent Events).
+  // `update(next)` redraws in place and says whether it could; a new track or connection needs new
+  // panels, and the participant's leaving a final summary, so those reload the page.
+  function follow(update) {
+    const source = new EventSource(liveUrl);
+    source.addEventListener("graphs", (e) => { if (!update(JSON.parse(e.data))) window.location.reload(); });
+    source.addEventListener("ended", () => { source.close(); window.location.reload(); });
+  }
+
+  function samePanels(next) {
+    const ids = (d) => JSON.stringify([d.send.map((p) => [p.id, !p.series]), d.receive.map((r) => r.id)]);
+    return ids(next) === ids(data);
+  }
+
+  function redraw(next) {
+    if (!samePanels(next)) return false;
+    data = next;
+    for (const [el, chart] of charts) {
+      if (el === document.getElementById("zoom-bar")) chart.setOption(zoomBarOption());
+      else if (el.dataset.panel === "receive") chart.setOption(receiveOption());
+      else chart.setOption(sendOption(data.send[Number(el.dataset.trackIndex)], el.dataset.metric));
+    }
+    return true;
+  }
+
   function start() {
     if (!window.echarts) {
       for (const el of document.querySelectorAll(".qchart .loading")) el.textContent = "The charting library did not load.";
@@ -288,6 +318,7 @@
         for (const [el, chart] of charts) if (!el.closest("[hidden]")) chart.resize();
       });
     }).observe(document.getElementById("quality"));
+    if (liveUrl) follow(redraw);
   }
 
   document.addEventListener("DOMContentLoaded", start);
