@@ -46,7 +46,7 @@ COMMIT_TIMEOUT_S = 60
 # How long an answer waits, after the commit, for the summaries of what it committed: long enough
 # that a list read after the answer shows it when the server keeps up, short enough that a summariser
 # behind on other rooms does not hold the sender (the summary follows anyway).
-SUMMARY_WAIT_S = 2.0
+SUMMARY_WAIT_S = 0.5
 log = logging.getLogger(__name__)
 
 
