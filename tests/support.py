@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -255,23 +255,36 @@ ALERTS_FAST = {"writer_flush_ms": 20, "alerts_allow_private_urls": True, "alerts
                "alerts_summary_delay_s": 0.5, "summary_delay_s": 3600}
 
 
-def send_call(url: str, creds: Creds, room: str, participant: str, *, leave: bool = False) -> float:
-    """A participant's frames as twilio-video.js sent them (10 % loss) over the gateway; returns when
-    the last was sent."""
+@contextmanager
+def sdk_session(url: str, creds: Creds, connect_frame: dict[str, Any], room: str, participant: str, *,
+                identity: str, room_name: str | None = None) -> Iterator[Callable[[list[dict[str, Any]]], None]]:
+    """A gateway session opened with a recorded twilio-video.js connect frame (see `sdk_frames`), for
+    this room and participant; yields a function that sends frames in it."""
     from websockets.sync.client import connect
 
     from video_insights.ingest.auth import mint_token
 
-    connect_frame, *events = sdk_frames("loss10")
-    if not leave:
-        events = events[:-1]
-    frame = {**connect_frame, "token": mint_token(creds.account_sid, creds.key_sid, creds.key_secret, "alerted")}
-    frame["publisher"] = {**frame["publisher"], "roomSid": room, "participantSid": participant}
+    frame = {**connect_frame, "token": mint_token(creds.account_sid, creds.key_sid, creds.key_secret, identity)}
+    frame["publisher"] = {**frame["publisher"], "roomSid": room, "participantSid": participant,
+                          **({"roomName": room_name} if room_name else {})}
     with connect(url.replace("http://", "ws://") + "/v1/VideoEvents") as ws:
         ws.send(orjson.dumps(frame).decode())
-        session = orjson.loads(ws.recv(timeout=10))["session"]
-        for f in events:
-            ws.send(orjson.dumps({**f, "session": session}).decode())
+        answer = orjson.loads(ws.recv(timeout=10))
+        assert answer["type"] == "connected", answer
+
+        def send(chosen: list[dict[str, Any]]) -> None:
+            for f in chosen:
+                ws.send(orjson.dumps({**f, "session": answer["session"]}).decode())
+
+        yield send
+
+
+def send_call(url: str, creds: Creds, room: str, participant: str, *, leave: bool = False) -> float:
+    """A participant's frames as twilio-video.js sent them (10 % loss) over the gateway; returns when
+    the last was sent."""
+    connect_frame, *events = sdk_frames("loss10")
+    with sdk_session(url, creds, connect_frame, room, participant, identity="alerted") as send:
+        send(events if leave else events[:-1])
         return time.time()
 
 

@@ -13,11 +13,9 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from websockets.sync.client import connect
 
 from conftest import make_account
-from support import Creds, console_login, sdk_frames, twilio_sign
-from video_insights.ingest.auth import mint_token
+from support import Creds, console_login, sdk_frames, sdk_session, twilio_sign
 from video_insights.model.ids import new_sid
 
 Send = Callable[[list[dict[str, Any]]], None]
@@ -29,19 +27,8 @@ def gateway_call(url: str, creds: Creds, room: str, identity: str, room_name: st
     """A participant as twilio-video.js connects it (its recorded frames, moved to now); yields a function
     that sends frames in its session, its participant SID, and the frames after the connect."""
     connect_frame, *events = sdk_frames("loss10")
-    frame = {**connect_frame, "token": mint_token(creds.account_sid, creds.key_sid, creds.key_secret, identity)}
     participant = new_sid("PA")
-    frame["publisher"] = {**frame["publisher"], "roomSid": room, "participantSid": participant,
-                          "roomName": room_name}
-    with connect(url.replace("http://", "ws://") + "/v1/VideoEvents") as ws:
-        ws.send(orjson.dumps(frame).decode())
-        answer = orjson.loads(ws.recv(timeout=10))
-        assert answer["type"] == "connected", answer
-
-        def send(chosen: list[dict[str, Any]]) -> None:
-            for f in chosen:
-                ws.send(orjson.dumps({**f, "session": answer["session"]}).decode())
-
+    with sdk_session(url, creds, connect_frame, room, participant, identity=identity, room_name=room_name) as send:
         yield send, participant, events
 
 

@@ -6,21 +6,18 @@ what a summary made now would say, reports included."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
 import pytest
-from websockets.sync.client import connect
 
 from conftest import LiveServer, make_account
-from support import Creds, sdk_frames
+from support import Creds, sdk_frames, sdk_session
 from video_insights.analytics.live import LiveRooms
 from video_insights.analytics.rooms import Scope, participant_json
 from video_insights.errors import NotFound
-from video_insights.ingest.auth import mint_token
 from video_insights.model.ids import new_sid, sid_key
 from video_insights.model.records import Event, Source
 from video_insights.processing import lifecycle as lc
@@ -53,24 +50,6 @@ def _until(probe: Callable[[], T | None], what: str, timeout: float = 10.0) -> t
         time.sleep(0.02)
 
 
-@contextmanager
-def _session(server: LiveServer, creds: Creds, connect_frame: dict[str, Any], room: str, participant: str
-             ) -> Iterator[Callable[[list[dict[str, Any]]], None]]:
-    """A gateway session as the SDK opens it; yields a function that sends frames in it."""
-    frame = {**connect_frame, "token": mint_token(creds.account_sid, creds.key_sid, creds.key_secret, "live")}
-    frame["publisher"] = {**frame["publisher"], "roomSid": room, "participantSid": participant}
-    with connect(server.url.replace("http://", "ws://") + "/v1/VideoEvents") as ws:
-        ws.send(orjson.dumps(frame).decode())
-        answer = orjson.loads(ws.recv(timeout=10))
-        assert answer["type"] == "connected", answer
-
-        def send(chosen: list[dict[str, Any]]) -> None:
-            for f in chosen:
-                ws.send(orjson.dumps({**f, "session": answer["session"]}).decode())
-
-        yield send
-
-
 def _stored_participant(server: LiveServer, participant: str) -> dict[str, Any] | None:
     cols, rows = server.store.fetch(q("SELECT * FROM participants WHERE participant_sid = :p", p=participant))
     return rows_as_dicts(cols, rows)[0] if rows else None
@@ -90,7 +69,8 @@ def test_a_call_in_progress_reads_as_it_is_now(live_server: LiveServer, creds: C
     connect_frame, *events = frames
     reports = [i for i, f in enumerate(events) if f.get("name") == "stats-report"]
     room, participant = new_sid("RM"), new_sid("PA")
-    with _session(live_server, creds, connect_frame, room, participant) as send, live_server.client(creds) as api:
+    with sdk_session(live_server.url, creds, connect_frame, room, participant, identity="live") as send, \
+            live_server.client(creds) as api:
         # The connect alone: the room is in the list of rooms in progress, its participant too.
         def listed() -> list[str] | None:
             r = api.get("/v1/Video/Rooms", params={"RoomStatus": "in-progress"})
