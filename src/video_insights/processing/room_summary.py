@@ -57,7 +57,6 @@ def _document_basis(p: ParticipantSummary, stats: Sequence[TrackStats]) -> str:
     return f"{sum(t.samples for t in stats)}:{digest}"
 
 
-
 class RoomSummarizer:
     def __init__(self, store: Store, settings: Settings, *, alerts: AlertDecider | None = None) -> None:
         self.store = store
