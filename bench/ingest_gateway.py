@@ -134,7 +134,11 @@ async def drive(base: str, token: str, connections: int, seconds: float, rate: f
             transport = transports[sent % connections]
             if transport.is_closing():  # asyncio drops writes to a closed transport without a word
                 lost += 1
-            transport.write(frames[sent % connections][sent // connections])
+            else:
+                try:
+                    transport.write(frames[sent % connections][sent // connections])
+                except RuntimeError:  # uvloop raises instead, when the server closed it just now
+                    lost += 1
             sent += 1
         await asyncio.sleep(0.002)
     while any(t.get_write_buffer_size() for t in transports):
