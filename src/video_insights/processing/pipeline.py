@@ -269,6 +269,7 @@ class Pipeline:
         if self._thread is not None:
             self._stop.set()
             self._queue.put(None)
+            self._hurry.set()  # the writer may be gathering for `writer_flush_ms`: commit now instead
             self._thread.join(timeout=30)
             self._thread = None
         if self._summarizer is not None:
