@@ -63,6 +63,16 @@ def make_account(store: Store, parent: str | None = None) -> Creds:
     return Creds(a.sid, a.auth_token, k.sid, k.secret)
 
 
+def account_in(store_url: str) -> Creds:
+    """An account in a new store at `store_url`, closed again for a `serve` process to open."""
+    store = open_store(store_url)
+    try:
+        store.migrate()
+        return make_account(store)
+    finally:
+        store.close()
+
+
 @pytest.fixture
 def creds(store: Store) -> Creds:
     return make_account(store)

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from conftest import make_account
+from conftest import account_in, make_account
 from e2e.conftest import e2e_settings
 from e2e.relay import UdpRelay
 from support import free_port, serving, start_serve
@@ -103,10 +103,7 @@ def test_server_killed_mid_call_loses_no_report(call_browser: Any, page_server: 
     The first server gathers for a minute before it commits, so what it received is surely lost
     with it: only the resend can bring it back."""
     store_url = f"duckdb:///{tmp_path}/vi.duckdb"
-    store = open_store(store_url)
-    store.migrate()
-    creds = make_account(store)
-    store.close()
+    creds = account_in(store_url)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {"VIDEO_INSIGHTS_LOG_LEVEL": "warning", "VIDEO_INSIGHTS_SUMMARY_DELAY_S": "1"}

@@ -24,7 +24,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 from websockets.sync.client import connect
 
-from conftest import STORE_URLS, make_account
+from conftest import STORE_URLS, account_in
 from support import (
     Creds,
     free_port,
@@ -158,10 +158,7 @@ def _unread(url: str, creds: Creds, acked: list[tuple[str, str]], batches: set[t
 @pytest.mark.parametrize("engine", sorted(STORE_URLS))
 def test_nothing_acknowledged_is_lost_to_kill_9(engine: str, tmp_path: Path) -> None:
     store_url = STORE_URLS[engine].format(dir=tmp_path)
-    store = open_store(store_url)
-    store.migrate()
-    creds = make_account(store)
-    store.close()
+    creds = account_in(store_url)
     port = free_port()
     load = Load(f"http://127.0.0.1:{port}", creds)
     rng = random.Random()
@@ -201,10 +198,7 @@ def test_sigterm_commits_what_was_received_before_exiting(tmp_path: Path) -> Non
     """Reports received over the WebSocket wait in memory for the writer's next commit (here 10 s
     away); SIGTERM commits them, and summarises their room, before the process exits."""
     store_url = STORE_URLS["duckdb"].format(dir=tmp_path)
-    store = open_store(store_url)
-    store.migrate()
-    creds = make_account(store)
-    store.close()
+    creds = account_in(store_url)
     port = free_port()
     load = Load(f"http://127.0.0.1:{port}", creds)
     room, participant = new_sid("RM"), new_sid("PA")

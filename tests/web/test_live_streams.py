@@ -17,12 +17,11 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import STORE_URLS, make_account
+from conftest import STORE_URLS, account_in, make_account
 from support import Creds, console_login, free_port, serving, wait_until_up
 from video_insights.app import create_app
 from video_insights.errors import BadRequest
 from video_insights.settings import Settings
-from video_insights.store import open_store
 from video_insights.store.duckdb_store import DuckDBStore
 
 
@@ -74,10 +73,7 @@ def test_viewers_share_a_topic_are_capped_and_topics_stop_without_viewers(tmp_pa
 
 def test_sigterm_ends_open_live_streams(tmp_path: Path) -> None:
     store_url = STORE_URLS["duckdb"].format(dir=tmp_path)
-    store = open_store(store_url)
-    store.migrate()
-    creds = make_account(store)
-    store.close()
+    creds = account_in(store_url)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen([sys.executable, "-m", "video_insights", "serve", "--store", store_url,
