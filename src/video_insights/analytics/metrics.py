@@ -26,7 +26,7 @@ from video_insights.store.base import Store
 MARGIN_MS = 60_000
 
 
-def _stored(store: Store, account: str, participant_sid: str) -> bytes | None:
+def stored_document(store: Store, account: str, participant_sid: str) -> bytes | None:
     _, rows = store.fetch(q(
         "SELECT document FROM participant_metrics WHERE participant_key = :key AND participant_sid = :p "
         "AND account_sid = :a ORDER BY updated_ms DESC LIMIT 1", key=sid_key(participant_sid),
@@ -48,7 +48,7 @@ def metrics_json(room: RoomView, participant_sid: str) -> bytes:
     """The /Metrics response body, spliced from the stored document without re-encoding it."""
     p = room.participant(participant_sid)
     completed = not room.live and p["status"] == ParticipantStatus.COMPLETED
-    body = (_stored(room.store, p["account_sid"], participant_sid) if completed else None) \
+    body = (stored_document(room.store, p["account_sid"], participant_sid) if completed else None) \
         or computed_json(room.store, p, room.tracks(participant_sid))
     head = orjson.dumps({"interval_sec": INTERVAL_MS // 1000, "account_sid": p["account_sid"],
                          "room_sid": room.room_sid, "participant_sid": participant_sid})
