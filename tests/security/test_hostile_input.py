@@ -16,7 +16,7 @@ from websockets.sync.client import connect as ws_connect
 
 from security.hostile import Server, connect_message, stats_event
 from video_insights.ingest.auth import mint_token
-from video_insights.ingest.json_depth import MAX_DEPTH, nesting_depth
+from video_insights.ingest.json_depth import MAX_DEPTH, nesting_depth, too_deep
 
 NON_ASCII = "pässwörd-ünïcødé-密码"
 
@@ -92,6 +92,15 @@ def test_depth_is_measured_outside_strings() -> None:
     assert nesting_depth(b'{"a": "[[[[[[", "b": [1, {"c": "\\"]]]"}]}') == 3
     assert nesting_depth(deep(MAX_DEPTH)) == MAX_DEPTH
     assert nesting_depth("") == 0
+
+
+def test_too_deep_counts_brackets_only_as_a_bound() -> None:
+    shallow_but_many = '{"a": "' + "[" * 500 + '", "b": [' + ",".join(["{}"] * 100) + "]}"
+    for text in (shallow_but_many, shallow_but_many.encode(), memoryview(shallow_but_many.encode())):
+        assert not too_deep(text)  # more brackets than the limit, but 3 levels: the exact measure decides
+    for text in (deep(MAX_DEPTH + 1), deep(MAX_DEPTH + 1).decode()):
+        assert too_deep(text)
+    assert not too_deep(deep(MAX_DEPTH))
 
 
 @pytest.mark.parametrize("levels", [MAX_DEPTH + 1, 100_000])

@@ -34,7 +34,24 @@ def nesting_depth(raw: bytes | bytearray | memoryview | str) -> int:
     return int(np.cumsum(steps).max())
 
 
+def too_deep(raw: bytes | bytearray | memoryview | str, limit: int = MAX_DEPTH) -> bool:
+    """Whether the text nests deeper than `limit`.
+
+    Depth can't exceed the number of opening brackets, and counting them (in strings too: an upper
+    bound) costs under a microsecond, so an ordinary message (a stats report opens about a dozen)
+    never pays for the exact measure, which was most of the gateway's CPU per report.
+    """
+    if isinstance(raw, str):
+        opening = raw.count("[") + raw.count("{")
+    else:
+        data = bytes(raw) if isinstance(raw, memoryview) else raw
+        opening = data.count(b"[") + data.count(b"{")
+    if opening <= limit:
+        return False
+    return nesting_depth(raw) > limit
+
+
 def check_depth(raw: bytes | bytearray | memoryview | str, where: str) -> None:
     """A 400 naming `where` when the text nests deeper than MAX_DEPTH."""
-    if nesting_depth(raw) > MAX_DEPTH:
+    if too_deep(raw):
         raise BadRequest(f"{where}: JSON nested deeper than {MAX_DEPTH} levels")

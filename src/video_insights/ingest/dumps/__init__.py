@@ -17,7 +17,7 @@ from video_insights.ingest.dumps._common import loads
 from video_insights.ingest.dumps.internals import looks_like_internals, parse_internals
 from video_insights.ingest.dumps.model import DumpEvent, DumpFormatError, ParsedDump, StatsSnapshot
 from video_insights.ingest.dumps.rtcstats import DUMP_MAGIC, parse_jitsi_lines, parse_rtcstats_dump
-from video_insights.ingest.json_depth import MAX_DEPTH, nesting_depth
+from video_insights.ingest.json_depth import MAX_DEPTH, too_deep
 
 __all__ = ["DumpEvent", "DumpFormatError", "ParsedDump", "StatsSnapshot", "parse_dump"]
 
@@ -36,7 +36,7 @@ def parse_dump(data: bytes, *, max_bytes: int = MAX_DUMP_BYTES) -> ParsedDump:
     start = text.lstrip()
     if not start:
         raise DumpFormatError("empty file")
-    if nesting_depth(start) > MAX_DEPTH:
+    if too_deep(start):
         raise DumpFormatError(f"JSON nested deeper than {MAX_DEPTH} levels")
     if start.startswith(DUMP_MAGIC):
         return parse_rtcstats_dump(start)
