@@ -126,10 +126,13 @@ def test_native_sdk_participants_are_their_sdk_platform(signed_in: Any, console:
 
 
 def rgb(page: Any, colour: str) -> tuple[int, int, int]:
-    """Any CSS colour as the browser resolves it."""
+    """Any CSS colour as the browser resolves it (the white page beneath, when it is transparent)."""
     text: str = page.evaluate("""(c) => { const s = document.createElement("span"); s.style.color = c;
         document.body.append(s); const rgb = getComputedStyle(s).color; s.remove(); return rgb; }""", colour)
-    r, g, b = (int(float(x)) for x in text[text.index("(") + 1:text.index(")")].split(",")[:3])
+    parts = [float(x) for x in text[text.index("(") + 1:text.index(")")].split(",")]
+    if len(parts) == 4 and parts[3] == 0:
+        return 255, 255, 255  # transparent: the browser's own canvas shows through, white
+    r, g, b = (int(x) for x in parts[:3])
     return r, g, b
 
 
@@ -168,6 +171,16 @@ def test_dashboard_in_light_and_dark(signed_in: Any, console: Any, screenshot_di
             colour = series.get("color") or series["itemStyle"]["color"]
             assert contrast(rgb(page, colour), card) >= 1.4, series["name"]
     page.screenshot(path=str(screenshot_dir / f"dashboard-{scheme}-1440.png"), full_page=True)
+    # A change of scheme while the page is open redraws the charts in the new colours.
+    other = "light" if scheme == "dark" else "dark"
+    page.emulate_media(color_scheme=other)
+    page.wait_for_function("""(dark) => { const c = echarts.getInstanceByDom(document.getElementById("chart-rooms"));
+        return c && getComputedStyle(document.body).backgroundColor !== "" &&
+               c.getOption().legend[0].textStyle.color === getComputedStyle(document.documentElement)
+                 .getPropertyValue("--chart-ink").trim(); }""", arg=other == "dark")
+    legend = page.evaluate(OPTION, "chart-rooms")["legend"][0]["textStyle"]["color"]
+    assert (luminance(rgb(page, legend)) > 0.5) == (other == "dark")
+    page.emulate_media(color_scheme=scheme)
     page.goto(f"{console.url}/?_range=7d")
     page.screenshot(path=str(screenshot_dir / f"dashboard-7d-{scheme}-1440.png"), full_page=True)
 
@@ -200,3 +213,9 @@ def test_threshold_lines_readable_in_both_schemes(signed_in: Any, console: Any, 
         body = rgb(page, page.evaluate("getComputedStyle(document.body).backgroundColor"))
         assert (luminance(body) < 0.05) == (scheme == "dark"), path
         page.screenshot(path=str(screenshot_dir / f"{name}-{scheme}-1440.png"), full_page=True)
+    page.goto(f"{console.url}/docs/api")  # Swagger UI, in its own dark mode
+    page.wait_for_selector(".swagger-ui .opblock")
+    box = rgb(page, page.evaluate("getComputedStyle(document.querySelector('.swagger-ui')).backgroundColor"))
+    page_bg = rgb(page, page.evaluate("getComputedStyle(document.documentElement).backgroundColor"))
+    assert all((luminance(c) < 0.05) == (scheme == "dark") for c in (box, page_bg))
+    page.screenshot(path=str(screenshot_dir / f"api-docs-{scheme}-1440.png"))
