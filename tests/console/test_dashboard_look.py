@@ -53,9 +53,10 @@ def test_a_value_keeps_its_colour_between_periods(signed_in: Any, console: Any) 
     assert swatches["Chrome"] == chrome  # the totals' legend says the same
 
 
-def test_the_three_graphs_share_one_time_axis(signed_in: Any, console: Any) -> None:
+@pytest.mark.parametrize("width", [1280, 1440, 1920])
+def test_the_three_graphs_share_one_time_axis(signed_in: Any, console: Any, width: int) -> None:
     for period in ("", "?_range=7d"):
-        page = signed_in()
+        page = signed_in(viewport={"width": width, "height": 900})
         page.goto(f"{console.url}/{period}")
         charts = ("chart-rooms", "chart-participants", "chart-minutes")
         rects = [grid_rect(page, c) for c in charts]
