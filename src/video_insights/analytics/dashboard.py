@@ -153,8 +153,9 @@ class PreviousPeriod:
 
 def previous_period(store: Store, account: str, w: Window) -> PreviousPeriod:
     shift = w.span - w.span % w.step if w.span % w.step else w.span
-    _, rows = store.fetch(q("SELECT min(create_ms) FROM room_facts WHERE account_sid = :a", a=account))
-    first = int(rows[0][0]) if rows and rows[0][0] is not None else None
+    # With the count: ClickHouse's min() over no rows is 0, not NULL.
+    _, rows = store.fetch(q("SELECT min(create_ms), count(*) FROM room_facts WHERE account_sid = :a", a=account))
+    first = int(rows[0][0]) if rows and rows[0][1] else None
     return PreviousPeriod(shift, w.since - shift, w.until - shift, first, w.step)
 
 
