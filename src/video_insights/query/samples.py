@@ -11,8 +11,8 @@ from __future__ import annotations
 from functools import cache
 
 from video_insights.model.ids import sid_key
+from video_insights.model.records import COUNTERS
 from video_insights.query.sql import Bound, bound
-from video_insights.store.schema import COUNTERS
 
 _SERIES = "participant_sid, pc_id, direction, ssrc"
 _INSTANT = ("track_sid", "kind", "codec", "rid", "rtt_ms", "jitter_ms", "frame_rate", "frame_width",
