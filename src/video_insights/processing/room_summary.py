@@ -26,6 +26,7 @@ from video_insights.processing.metrics_documents import documents as metric_docu
 from video_insights.processing.metrics_documents import encode as encode_metrics
 from video_insights.processing.summaries import SummaryContext, summarize_room
 from video_insights.processing.summary_rows import participant_rows, room_rows
+from video_insights.query import accounts as account_queries
 from video_insights.query import samples as sample_queries
 from video_insights.query.sql import q
 from video_insights.settings import Settings
@@ -39,7 +40,7 @@ SAMPLES_BEFORE_EVENTS_MS = 15 * 60_000
 def account_issue_configs(store: Store, settings: Settings, account: str) -> dict[IssueType, IssueConfig]:
     """The issue switches and thresholds detection uses for an account (the console draws them too)."""
     s = settings
-    _, rows = store.fetch(q("SELECT settings FROM accounts WHERE account_sid = :a", a=account))
+    _, rows = store.fetch(account_queries.account_settings(account))
     account_settings = orjson.loads(rows[0][0]) if rows and rows[0][0] else None
     defaults: dict[IssueType, float | None] = {
         IssueType.PACKET_LOSS: s.packet_loss_threshold_pct, IssueType.ROUND_TRIP_TIME: s.rtt_threshold_ms,
