@@ -27,8 +27,9 @@ from video_insights.processing.metrics_documents import encode as encode_metrics
 from video_insights.processing.summaries import SummaryContext, summarize_room
 from video_insights.processing.summary_rows import participant_rows, room_rows
 from video_insights.query import accounts as account_queries
+from video_insights.query import events as event_queries
+from video_insights.query import metrics as metrics_queries
 from video_insights.query import samples as sample_queries
-from video_insights.query.sql import q
 from video_insights.settings import Settings
 from video_insights.store.base import Store, WriteBatch, make_row
 
@@ -105,10 +106,7 @@ class RoomSummarizer:
         if not completed:
             return 0
         basis = {p.participant_sid: _document_basis(p, stats.get(p.participant_sid, [])) for p in completed}
-        _, rows = self.store.fetch(q(
-            "SELECT participant_sid, basis, updated_ms FROM participant_metrics WHERE participant_key IN :keys "
-            "AND participant_sid IN :pids AND account_sid = :a", a=account, pids=sorted(basis),
-            keys=sorted({sid_key(p) for p in basis})))
+        _, rows = self.store.fetch(metrics_queries.bases(account, sorted(basis)))
         stored = {pid: b for pid, b, _ in sorted(rows, key=lambda r: r[2])}
         stale = [p for p in completed if stored.get(p.participant_sid) != basis[p.participant_sid]]
         if not stale:
@@ -136,14 +134,11 @@ class RoomSummarizer:
                               media_region=s.media_region or None, edge_location=s.edge_location or None)
 
     def _room_events(self, account: str, rooms: list[str]) -> dict[str, list[Event]]:
-        _, rows = self.store.fetch(q(
-            "SELECT room_sid, participant_sid, ts_ms, source, name, payload, event_id FROM events "
-            "WHERE account_sid = :a AND room_key IN :keys AND room_sid IN :rooms", a=account, rooms=rooms,
-            keys=sorted({sid_key(r) for r in rooms})))
+        _, rows = self.store.fetch(event_queries.of_rooms(account, rooms))
         out: dict[str, dict[str, Event]] = defaultdict(dict)
-        for room, pid, ts, source, name, payload, eid in rows:
-            out[room][eid] = Event(account, room, pid, int(ts), Source(source), name,
-                                   orjson.loads(payload) if payload else {}, eid)
+        for e in map(event_queries.EventRow._make, rows):
+            out[e.room_sid][e.event_id] = Event(account, e.room_sid, e.participant_sid, int(e.ts_ms), Source(e.source),
+                                                e.name, orjson.loads(e.payload) if e.payload else {}, e.event_id)
         return {room: list(evs.values()) for room, evs in out.items()}
 
     def _track_stats(self, account: str, pids: list[str], since: int) -> dict[str, list[TrackStats]]:
