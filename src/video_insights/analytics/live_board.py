@@ -25,11 +25,12 @@ from typing import Any
 import orjson
 
 from video_insights.model.issues import IssueType
-from video_insights.model.vocabulary import ParticipantStatus, RoomStatus
 from video_insights.processing.intervals import INTERVAL_MS
 from video_insights.processing.room_summary import account_issue_configs
+from video_insights.query import participants as participant_queries
+from video_insights.query import rooms as room_queries
 from video_insights.query import samples
-from video_insights.query.sql import bound, rows_as_dicts, untag
+from video_insights.query.sql import rows_as_dicts, untag
 from video_insights.settings import Settings
 from video_insights.store.base import Store
 
@@ -181,17 +182,12 @@ def _participant_rank(p: dict[str, Any]) -> tuple[int, int, int]:
 
 def _presence(store: Store, account: str) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
     """The account's rooms in progress (at most MAX_ROOMS) and their participants in progress, by room."""
-    cols, rows = store.fetch(bound(
-        f"SELECT {', '.join(_ROOM_COLUMNS)} FROM rooms WHERE account_sid = :a AND room_status = :s "
-        "ORDER BY issue_count DESC NULLS LAST, create_ms, room_sid LIMIT :n",
-        a=account, s=RoomStatus.IN_PROGRESS.value, n=MAX_ROOMS))
+    cols, rows = store.fetch(room_queries.in_progress(_ROOM_COLUMNS, account, MAX_ROOMS))
     rooms = rows_as_dicts(cols, rows)
     by_room: dict[str, list[dict[str, Any]]] = defaultdict(list)
     if rooms:
-        cols, rows = store.fetch(bound(
-            f"SELECT {', '.join(_PARTICIPANT_COLUMNS)} FROM participants WHERE account_sid = :a "
-            "AND status = :s AND room_sid IN :rooms", a=account, s=ParticipantStatus.IN_PROGRESS.value,
-            rooms=[r["room_sid"] for r in rooms]))
+        cols, rows = store.fetch(participant_queries.in_progress_in(_PARTICIPANT_COLUMNS, account,
+                                                                    [r["room_sid"] for r in rooms]))
         for p in rows_as_dicts(cols, rows):
             by_room[p["room_sid"]].append(p)
     return rooms, by_room

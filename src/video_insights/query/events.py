@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from sqlglot import exp
@@ -41,3 +42,9 @@ def of_rooms(account_sid: str, rooms: list[str]) -> exp.Expr:
     return q(f"SELECT {', '.join(EventRow._fields)} FROM events "
              "WHERE account_sid = :a AND room_key IN :keys AND room_sid IN :rooms", a=account_sid, rooms=rooms,
              keys=sorted({sid_key(r) for r in rooms}))
+
+
+def account_with_room(accounts: Iterable[str], room_sid: str) -> exp.Expr:
+    """(account_sid,) of whichever of these accounts has events of the room."""
+    return q("SELECT account_sid FROM events WHERE room_key = :key AND room_sid = :sid AND account_sid IN :accounts "
+             "LIMIT 1", key=sid_key(room_sid), sid=room_sid, accounts=sorted(accounts))
