@@ -85,3 +85,24 @@ def window_counts(account_sid: str, since_ms: int, filters: Sequence[Filter] = (
     for f in filters:
         query = query.where(condition(f))
     return query
+
+
+def twilio_conditions(*, types: Sequence[str] = (), codecs: Sequence[str] = (), room_name: str | None = None,
+                      statuses: Sequence[str] = (), created_after: int | None = None,
+                      created_before: int | None = None) -> list[exp.Expr]:
+    """The conditions of Twilio's Rooms list parameters (checked by the caller): any of the types, any of
+    the codecs, the name, any of the statuses, created at or after / before a time."""
+    conds: list[exp.Expr] = []
+    if types:
+        conds.append(exp.column("room_type").isin(*[value(t) for t in types]))
+    if codecs:
+        conds.append(exp.or_(*[exp.column("codecs").like(value(f"%,{c},%")) for c in codecs]))
+    if room_name:
+        conds.append(exp.column("room_name").eq(value(room_name)))
+    if statuses:
+        conds.append(exp.column("room_status").isin(*[value(s) for s in statuses]))
+    if created_after is not None:
+        conds.append(exp.GTE(this=exp.column("create_ms"), expression=value(created_after)))
+    if created_before is not None:
+        conds.append(exp.LT(this=exp.column("create_ms"), expression=value(created_before)))
+    return conds

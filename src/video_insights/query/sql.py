@@ -216,3 +216,8 @@ def untag(text: str | None) -> list[str]:
 
 def rows_as_dicts(columns: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
     return [dict(zip(columns, r, strict=True)) for r in rows]
+
+
+def probe() -> exp.Expr:
+    """The cheapest query a store can answer: whether it answers at all (/healthz)."""
+    return q("SELECT 1")
