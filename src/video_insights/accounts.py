@@ -75,8 +75,9 @@ def find_account(store: Store, sid: str) -> Account | None:
     _, rows = store.fetch(queries.account(normalise_sid(sid)))
     if not rows:
         return None
-    a, token, parent, name, settings = rows[0]
-    return Account(a, token, parent, name, orjson.loads(settings) if settings else None)
+    a = queries.AccountRow._make(rows[0])
+    return Account(a.account_sid, a.auth_token, a.parent_account_sid, a.friendly_name,
+                   orjson.loads(a.settings) if a.settings else None)
 
 
 def get_account(store: Store, sid: str) -> Account:
@@ -133,8 +134,8 @@ def create_key(store: Store, account_sid: str, *, sid: str | None = None, secret
 def _key_from(rows: list[tuple[Any, ...]]) -> ApiKey | None:
     if not rows:
         return None
-    sid, account, secret, lk = rows[0]
-    return ApiKey(sid, account, secret, lk)
+    k = queries.KeyRow._make(rows[0])
+    return ApiKey(k.key_sid, k.account_sid, k.secret, k.livekit_api_key)
 
 
 def find_key(store: Store, sid: str) -> ApiKey | None:

@@ -77,9 +77,10 @@ def last_intervals(rows: Sequence[Sequence[Any]], joined: dict[str, int | None],
                    ) -> dict[str, LastInterval]:
     """Rows of `samples.intervals_of` → each participant's latest reliable interval: bitrates summed
     over its tracks (send) and peer connections (receive), the worst loss and RTT among them."""
+    intervals = [samples.IntervalRow._make(r) for r in rows]
     buckets: dict[str, list[int]] = defaultdict(list)
-    for r in rows:
-        buckets[r[0]].append(int(r[5]))
+    for r in intervals:
+        buckets[r.participant_sid].append(int(r.bucket_ms))
     chosen: dict[str, int] = {}
     for pid, seen in buckets.items():
         latest, oldest = max(seen), min(seen)
@@ -88,17 +89,17 @@ def last_intervals(rows: Sequence[Sequence[Any]], joined: dict[str, int | None],
             continue  # only the bucket whose first sample's delta reaches back before the scan
         chosen[pid] = latest
     out: dict[str, LastInterval] = {}
-    for pid, side, _sid, _kind, _codec, bucket, bitrate, loss, rtt, *_ in rows:
-        if chosen.get(pid) != int(bucket):
+    for r in intervals:
+        if chosen.get(r.participant_sid) != int(r.bucket_ms):
             continue
-        last = out.setdefault(pid, LastInterval(int(bucket)))
-        if side == "send":
-            last.send_bps = _add(last.send_bps, bitrate)
-            last.send_loss_pct = _worst(last.send_loss_pct, loss)
-            last.rtt_ms = _worst(last.rtt_ms, rtt)
+        last = out.setdefault(r.participant_sid, LastInterval(int(r.bucket_ms)))
+        if r.side == "send":
+            last.send_bps = _add(last.send_bps, r.bitrate)
+            last.send_loss_pct = _worst(last.send_loss_pct, r.loss)
+            last.rtt_ms = _worst(last.rtt_ms, r.rtt)
         else:
-            last.recv_bps = _add(last.recv_bps, bitrate)
-            last.recv_loss_pct = _worst(last.recv_loss_pct, loss)
+            last.recv_bps = _add(last.recv_bps, r.bitrate)
+            last.recv_loss_pct = _worst(last.recv_loss_pct, r.loss)
     return out
 
 

@@ -146,15 +146,15 @@ class RoomSummarizer:
             return {}
         _, rows = self.store.fetch(sample_queries.track_stats(account, pids, since))
         out: dict[str, list[TrackStats]] = defaultdict(list)
-        for r in rows:
-            (pid, sid, kind, direction, first, last, codec, b, p, lost, seconds, rtt, rtt_n, jitter, cpu, bw,
-             freezes, frozen, n, loss_packets) = r
-            out[pid].append(TrackStats(
-                track_sid=sid, kind=kind, direction=direction, first_ms=int(first), last_ms=int(last),
-                codec=codec, bytes=int(b or 0), packets=int(p or 0), packets_lost=int(lost or 0),
-                seconds=float(seconds or 0), rtt_avg_ms=None if rtt is None else float(rtt),
-                rtt_intervals=int(rtt_n or 0), jitter_avg_ms=None if jitter is None else float(jitter),
-                ql_cpu_s=float(cpu or 0), ql_bandwidth_s=float(bw or 0), freeze_count=int(freezes or 0),
-                freezes_duration_s=float(frozen or 0), samples=int(n or 0),
-                loss_packets=None if loss_packets is None else int(loss_packets)))
+        for r in map(sample_queries.TrackStatsRow._make, rows):
+            out[r.participant_sid].append(TrackStats(
+                track_sid=r.sid, kind=r.kind, direction=r.direction, first_ms=int(r.first_ms),
+                last_ms=int(r.last_ms), codec=r.codec, bytes=int(r.bytes or 0), packets=int(r.packets or 0),
+                packets_lost=int(r.packets_lost or 0), seconds=float(r.seconds or 0),
+                rtt_avg_ms=None if r.rtt_avg_ms is None else float(r.rtt_avg_ms),
+                rtt_intervals=int(r.rtt_intervals or 0),
+                jitter_avg_ms=None if r.jitter_avg_ms is None else float(r.jitter_avg_ms),
+                ql_cpu_s=float(r.ql_cpu_s or 0), ql_bandwidth_s=float(r.ql_bandwidth_s or 0),
+                freeze_count=int(r.freeze_count or 0), freezes_duration_s=float(r.freezes_duration_s or 0),
+                samples=int(r.samples or 0), loss_packets=None if r.loss_packets is None else int(r.loss_packets)))
         return out

@@ -2,17 +2,38 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from sqlglot import exp
 
 from video_insights.query.sql import q
 
-_KEY_COLUMNS = "key_sid, account_sid, secret, livekit_api_key"
+
+class AccountRow(NamedTuple):
+    """A row of `account`."""
+
+    account_sid: str
+    auth_token: str
+    parent_account_sid: str | None
+    friendly_name: str | None
+    settings: str | None  # JSON
+
+
+class KeyRow(NamedTuple):
+    """A row of `key` and `key_by_livekit`."""
+
+    key_sid: str
+    account_sid: str
+    secret: str
+    livekit_api_key: str | None
+
+
+_KEY_COLUMNS = ", ".join(KeyRow._fields)
 
 
 def account(sid: str) -> exp.Expr:
-    """One account: (account_sid, auth_token, parent_account_sid, friendly_name, settings)."""
-    return q("SELECT account_sid, auth_token, parent_account_sid, friendly_name, settings FROM accounts "
-             "WHERE account_sid = :sid", sid=sid)
+    """One account: an AccountRow."""
+    return q(f"SELECT {', '.join(AccountRow._fields)} FROM accounts WHERE account_sid = :sid", sid=sid)
 
 
 def account_created(sid: str) -> exp.Expr:
@@ -38,7 +59,7 @@ def first_account_named(friendly_name: str) -> exp.Expr:
 
 
 def key(sid: str) -> exp.Expr:
-    """One API key: (key_sid, account_sid, secret, livekit_api_key)."""
+    """One API key: a KeyRow."""
     return q(f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE key_sid = :sid", sid=sid)
 
 
