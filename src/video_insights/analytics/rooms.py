@@ -20,9 +20,6 @@ from video_insights.store.schema import PARTICIPANTS, ROOMS
 if TYPE_CHECKING:  # conditions pass through here; they are built in query/
     from sqlglot import exp
 
-DAY_MS = 86_400_000
-
-
 @dataclass(frozen=True)
 class Scope:
     """The accounts a request may read, and the one its lists show."""
