@@ -21,7 +21,7 @@ import httpx
 import orjson
 import uvicorn
 
-from video_insights.processing.getstats import snapshot_to_gateway_payload
+from video_insights.ingest.getstats import snapshot_to_gateway_payload
 
 SERIES = Path(__file__).parent / "data" / "getstats" / "chromium156"
 SDK_VERSION = "2.36.0"

@@ -17,10 +17,10 @@ from typing import Any
 from video_insights.analytics import rooms
 from video_insights.analytics.rooms import Scope
 from video_insights.errors import NotFound
-from video_insights.model.ids import sid_key
 from video_insights.model.vocabulary import RoomStatus
 from video_insights.processing.room_summary import RoomSummarizer
-from video_insights.query.sql import q, rows_as_dicts
+from video_insights.query import events as event_queries
+from video_insights.query.sql import rows_as_dicts
 from video_insights.settings import Settings
 from video_insights.store.base import Store, WriteBatch
 from video_insights.store.schema import PARTICIPANTS, ROOMS, TRACKS
@@ -92,7 +92,5 @@ class LiveRooms:
 
     def _account_with_events(self, scope: Scope, room_sid: str) -> str | None:
         """Which of the scope's accounts has events of a room not summarised yet."""
-        _, found = self.store.fetch(q(
-            "SELECT account_sid FROM events WHERE room_key = :key AND room_sid = :sid AND account_sid IN :accounts "
-            "LIMIT 1", key=sid_key(room_sid), sid=room_sid, accounts=sorted(scope.reachable)))
+        _, found = self.store.fetch(event_queries.account_with_room(scope.reachable, room_sid))
         return str(found[0][0]) if found else None

@@ -14,12 +14,11 @@ from typing import Any
 import orjson
 
 from video_insights.analytics.live import RoomView
-from video_insights.model.ids import sid_key
 from video_insights.model.vocabulary import ParticipantStatus
 from video_insights.processing.intervals import INTERVAL_MS
 from video_insights.processing.metrics_documents import documents
+from video_insights.query import metrics as metrics_queries
 from video_insights.query import samples
-from video_insights.query.sql import q
 from video_insights.store.base import Store
 
 # Samples can precede the recorded join (clock skew between sources) or follow the leave by a report.
@@ -27,10 +26,7 @@ MARGIN_MS = 60_000
 
 
 def stored_document(store: Store, account: str, participant_sid: str) -> bytes | None:
-    _, rows = store.fetch(q(
-        "SELECT document FROM participant_metrics WHERE participant_key = :key AND participant_sid = :p "
-        "AND account_sid = :a ORDER BY updated_ms DESC LIMIT 1", key=sid_key(participant_sid),
-        p=participant_sid, a=account))
+    _, rows = store.fetch(metrics_queries.document(account, participant_sid))
     return zlib.decompress(rows[0][0]) if rows else None
 
 

@@ -12,6 +12,7 @@ import orjson
 
 from video_insights.processing.lifecycle import normalise_codec
 from video_insights.query.filters import iso
+from video_insights.query.samples import IntervalRow
 
 Document = dict[str, list[dict[str, Any]]]
 
@@ -31,24 +32,24 @@ def _int(v: Any) -> int | None:
 def documents(rows: Iterable[Sequence[Any]], track_names: Mapping[str, str | None]) -> dict[str, Document]:
     """Rows of `samples.intervals`/`intervals_of` → {participant: {"send": [...], "receive": [...]}}."""
     out: dict[str, tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]] = {}
-    for (pid, side, sid, kind, codec, bucket, bitrate, loss, rtt, jitter, fr, fw, fh, qlr, cpu, bw, rtx, nack,
-         pli, freezes, frozen, concealment) in rows:
-        send, receive = out.setdefault(pid, ({}, {}))
-        if side == "recv":
-            entry = receive.setdefault(sid, {"peer_connection_id": sid, "points": []})
+    for r in map(IntervalRow._make, rows):
+        send, receive = out.setdefault(r.participant_sid, ({}, {}))
+        if r.side == "recv":
+            entry = receive.setdefault(r.sid, {"peer_connection_id": r.sid, "points": []})
             entry["points"].append({
-                "time": ts(bucket), "bitrate_bps": _int(bitrate), "packet_loss_pct": _num(loss, 3),
-                "jitter_ms": _num(jitter, 1), "freeze_count": _int(freezes), "freezes_duration_s": _num(frozen),
-                "concealment_pct": None if concealment is None else _num(100 * concealment, 2)})
+                "time": ts(r.bucket_ms), "bitrate_bps": _int(r.bitrate), "packet_loss_pct": _num(r.loss, 3),
+                "jitter_ms": _num(r.jitter, 1), "freeze_count": _int(r.freezes), "freezes_duration_s": _num(r.frozen_s),
+                "concealment_pct": None if r.concealment is None else _num(100 * r.concealment, 2)})
             continue
-        entry = send.setdefault(sid, {"track_sid": sid, "kind": kind, "name": track_names.get(sid),
-                                      "codec": normalise_codec(codec), "points": []})
+        entry = send.setdefault(r.sid, {"track_sid": r.sid, "kind": r.kind, "name": track_names.get(r.sid),
+                                        "codec": normalise_codec(r.codec), "points": []})
         entry["points"].append({
-            "time": ts(bucket), "bitrate_bps": _int(bitrate), "packet_loss_pct": _num(loss, 3),
-            "rtt_ms": _num(rtt, 1), "jitter_ms": _num(jitter, 1), "frame_rate": _num(fr, 1),
-            "frame_width": _int(fw), "frame_height": _int(fh), "quality_limitation_reason": qlr,
-            "cpu_limited_s": _num(cpu), "bandwidth_limited_s": _num(bw), "retransmitted_packets": _int(rtx),
-            "nack_count": _int(nack), "pli_count": _int(pli)})
+            "time": ts(r.bucket_ms), "bitrate_bps": _int(r.bitrate), "packet_loss_pct": _num(r.loss, 3),
+            "rtt_ms": _num(r.rtt, 1), "jitter_ms": _num(r.jitter, 1), "frame_rate": _num(r.frame_rate, 1),
+            "frame_width": _int(r.frame_width), "frame_height": _int(r.frame_height),
+            "quality_limitation_reason": r.quality_limitation_reason, "cpu_limited_s": _num(r.cpu_s),
+            "bandwidth_limited_s": _num(r.bandwidth_s), "retransmitted_packets": _int(r.retransmitted),
+            "nack_count": _int(r.nack), "pli_count": _int(r.pli)})
     return {pid: {"send": list(send.values()), "receive": list(receive.values())}
             for pid, (send, receive) in out.items()}
 

@@ -9,10 +9,11 @@ by sqlglot and printed per engine.
 from __future__ import annotations
 
 from functools import cache
+from typing import Any, NamedTuple
 
 from video_insights.model.ids import sid_key
+from video_insights.model.records import COUNTERS
 from video_insights.query.sql import Bound, bound
-from video_insights.store.schema import COUNTERS
 
 _SERIES = "participant_sid, pc_id, direction, ssrc"
 _INSTANT = ("track_sid", "kind", "codec", "rid", "rtt_ms", "jitter_ms", "frame_rate", "frame_width",
@@ -88,6 +89,35 @@ def _intervals_template(where: str) -> str:
             "ORDER BY 1, 2, 3, 6")
 
 
+class IntervalRow(NamedTuple):
+    """A row of `intervals`/`intervals_of`: one 10-second interval of a send track (`side` "send", `sid`
+    its track) or of a receiving peer connection ("recv", `sid` the peer connection). Measures the side
+    does not have are NULL."""
+
+    participant_sid: str
+    side: str
+    sid: str
+    kind: str | None
+    codec: str | None
+    bucket_ms: int
+    bitrate: float | None
+    loss: float | None
+    rtt: float | None
+    jitter: float | None
+    frame_rate: float | None
+    frame_width: float | None
+    frame_height: float | None
+    quality_limitation_reason: str | None
+    cpu_s: float | None
+    bandwidth_s: float | None
+    retransmitted: Any
+    nack: Any
+    pli: Any
+    freezes: Any
+    frozen_s: float | None
+    concealment: float | None
+
+
 # participant_key first: an integer comparison lets the store skip most vectors before it reads a string.
 _WHERE_ONE = ("participant_key = :key AND participant_sid = :participant AND account_sid = :account "
               "AND ts_ms >= :since AND ts_ms <= :until")
@@ -96,15 +126,41 @@ _WHERE_MANY = ("participant_key IN :keys AND participant_sid IN :participants AN
 
 
 def intervals(account: str, participant: str, since: int = 0, until: int = 2**62) -> Bound:
-    """One participant's intervals (rows: participant_sid, side, …; see metrics.INTERVAL_COLUMNS)."""
+    """One participant's intervals: rows of IntervalRow."""
     return bound(_intervals_template(_WHERE_ONE), account=account, participant=participant,
                  key=sid_key(participant), since=since, until=until)
 
 
 def intervals_of(account: str, participants: list[str], since: int = 0) -> Bound:
-    """The same rows for several participants in one scan (the summariser's batch)."""
+    """The same rows (IntervalRow) for several participants in one scan (the summariser's batch)."""
     return bound(_intervals_template(_WHERE_MANY), account=account, participants=participants, since=since,
                  keys=sorted({sid_key(p) for p in participants}))
+
+
+class TrackStatsRow(NamedTuple):
+    """A row of `track_stats`: a send track's (`direction` "send", `sid` the track) or a receiving peer
+    connection's media of one kind ("recv", `sid` the peer connection) whole-life totals."""
+
+    participant_sid: str
+    sid: str
+    kind: str  # a sample's kind is NOT NULL
+    direction: str
+    first_ms: int
+    last_ms: int
+    codec: str | None
+    bytes: Any
+    packets: Any
+    packets_lost: Any
+    seconds: float | None
+    rtt_avg_ms: float | None
+    rtt_intervals: Any
+    jitter_avg_ms: float | None
+    ql_cpu_s: float | None
+    ql_bandwidth_s: float | None
+    freeze_count: Any
+    freezes_duration_s: float | None
+    samples: Any
+    loss_packets: Any
 
 
 @cache
@@ -125,7 +181,7 @@ def _track_stats_template() -> str:
 
 
 def track_stats(account: str, participants: list[str], since: int = 0) -> Bound:
-    """One row per (participant, send track) and per (participant, receiving peer connection, kind);
-    columns in TrackStats order after participant_sid."""
+    """One row (TrackStatsRow) per (participant, send track) and per (participant, receiving peer
+    connection, kind)."""
     return bound(_track_stats_template(), account=account, participants=participants, since=since,
              keys=sorted({sid_key(p) for p in participants}))
