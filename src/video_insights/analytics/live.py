@@ -20,6 +20,7 @@ from video_insights.errors import NotFound
 from video_insights.model.ids import sid_key
 from video_insights.model.vocabulary import RoomStatus
 from video_insights.processing.room_summary import RoomSummarizer
+from video_insights.query import senders as sender_queries
 from video_insights.query.sql import q, rows_as_dicts
 from video_insights.settings import Settings
 from video_insights.store.base import Store, WriteBatch
@@ -64,6 +65,20 @@ class RoomView:
         if not self.live:
             return rooms.participant_tracks(self.store, self.account_sid, self.room_sid, participant_sid)
         return [t for t in self._tracks if t["participant_sid"] == participant_sid]
+
+    def published(self) -> list[dict[str, Any]]:
+        """Every track published in the room: participant_sid, track_sid, kind, name."""
+        if not self.live:
+            cols, rows = self.store.fetch(sender_queries.room_tracks(self.account_sid, self.room_sid))
+            return rows_as_dicts(cols, rows)
+        return [{k: t[k] for k in ("participant_sid", "track_sid", "kind", "name")} for t in self._tracks]
+
+    def identities(self) -> dict[str, str | None]:
+        """Everyone in the room: participant SID → identity."""
+        if not self.live:
+            _, rows = self.store.fetch(sender_queries.room_identities(self.account_sid, self.room_sid))
+            return {str(sid): identity for sid, identity in rows}
+        return {p["participant_sid"]: p["participant_identity"] for p in self._participants}
 
 
 class LiveRooms:
