@@ -7,10 +7,13 @@ from video_insights.model.ids import sid_key
 from video_insights.query.sql import Bound, bound
 
 
-def room_tracks(account: str, room: str) -> Bound:
-    """(participant_sid, track_sid, kind, name) of every track published in the room."""
-    return bound("SELECT participant_sid, track_sid, kind, name FROM tracks WHERE room_sid = :r AND account_sid = :a "
-                 "ORDER BY participant_sid, track_sid", r=room, a=account)
+def room_tracks(account: str, room: str, participants: list[str]) -> Bound:
+    """(participant_sid, track_sid, kind, name) of every track the room's participants published (found
+    by their keys: the tracks table has no room key)."""
+    return bound("SELECT participant_sid, track_sid, kind, name FROM tracks WHERE participant_key IN :keys "
+                 "AND participant_sid IN :pids AND room_sid = :r AND account_sid = :a "
+                 "ORDER BY participant_sid, track_sid", keys=sorted({sid_key(p) for p in participants}),
+                 pids=sorted(participants), r=room, a=account)
 
 
 def room_identities(account: str, room: str) -> Bound:
