@@ -113,7 +113,8 @@ def test_participant_graphs_and_pages(viewer: Any, server: Server, hostile: Sess
     url = f"/rooms/{hostile.room_sid}/participants/{hostile.participant_sid}"
     viewer.goto(server.url + url)
     viewer.wait_for_selector(".qchart canvas")
-    assert hover_over(viewer, "#panel-send .qchart[data-metric=bitrate]") > 0, "the bitrate tooltip shows the limitation reason"
+    shown = hover_over(viewer, "#panel-send .qchart[data-metric=bitrate]")
+    assert shown > 0, "the bitrate tooltip shows the limitation reason"
     hover_over(viewer, "#panel-send .qchart[data-metric=loss], #panel-send .qchart[data-metric=rtt]")
     viewer.click("#tab-receive")
     viewer.wait_for_selector("#panel-receive .qchart canvas")
