@@ -115,10 +115,16 @@ def _wait_for_charts(page: Any, panel: str) -> None:
 
 
 def test_participant_graphs_send_and_receive(signed_in: Any, console: Any, screenshot_dir: Any) -> None:
-    room = room_with_issues(console)
-    target = next(p for p in participants_of(console, room["room_sid"]) if "packet_loss" in p["issue_types"])
+    # A participant with packet loss who also received something (the newest such room may have had
+    # one participant only, depending on the time of day the demo data ends).
+    with api(console, console.demo) as c:
+        rooms = c.get("/v1/Video/Rooms", params={"_range": "30d", "issue_type__eq": "packet_loss",
+                                                 "room_type__eq": "group", "unique_participants__gte": "2",
+                                                 "PageSize": 10}).json()["rooms"]
+    room, target, metrics = next(
+        (r, p, m) for r in rooms for p in participants_of(console, r["room_sid"]) if "packet_loss" in p["issue_types"]
+        and (m := metrics_of(console, r["room_sid"], p["participant_sid"]))["receive_tracks"])
     psid = target["participant_sid"]
-    metrics = metrics_of(console, room["room_sid"], psid)
     tracks = participant_tracks(console.store, console.demo.account_sid, room["room_sid"], psid)
     page = signed_in()
     url = f"{console.url}/rooms/{room['room_sid']}/participants/{psid}"
