@@ -19,7 +19,9 @@ def test_named_rows_have_their_queries_columns(store: Store) -> None:
     assert events.EventRow._make(rows[0]).event_id == "e1"
     for query, row in ((samples.intervals("AC1", "PA1"), samples.IntervalRow),
                        (samples.intervals_of("AC1", ["PA1", "PA2"]), samples.IntervalRow),
-                       (samples.track_stats("AC1", ["PA1"]), samples.TrackStatsRow)):
+                       (samples.track_stats("AC1", ["PA1"]), samples.TrackStatsRow),
+                       (samples.receive_tracks("AC1", "PA1"), samples.ReceiveTrackRow),
+                       (samples.receive_tracks_of("AC1", ["PA1", "PA2"]), samples.ReceiveTrackRow)):
         cols, _ = store.fetch(query)
         assert len(cols) == len(row._fields), row.__name__
 

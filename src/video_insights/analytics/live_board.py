@@ -136,14 +136,17 @@ class Board:
 
 
 def thresholds_of(store: Store, settings: Settings, account: str) -> dict[str, float | None]:
-    """The loss and RTT thresholds the live view compares with, and the participant graphs draw: the
-    account's current ones, none for a switched-off issue."""
+    """The loss and RTT thresholds the live view compares with, and those the participant graphs draw
+    (also jitter, and video freezes as a percentage of the time): the account's current ones, none for a
+    switched-off issue."""
     configs = account_issue_configs(store, settings, account)
 
     def line(t: IssueType) -> float | None:
         return configs[t].threshold if configs[t].enabled else None
 
-    return {"packet_loss_pct": line(IssueType.PACKET_LOSS), "rtt_ms": line(IssueType.ROUND_TRIP_TIME)}
+    frozen = line(IssueType.VIDEO_FREEZES)
+    return {"packet_loss_pct": line(IssueType.PACKET_LOSS), "rtt_ms": line(IssueType.ROUND_TRIP_TIME),
+            "jitter_ms": line(IssueType.HIGH_JITTER), "frozen_pct": None if frozen is None else 100 * frozen}
 
 
 def crossed(last: LastInterval | None, thresholds: dict[str, float | None]) -> list[str]:

@@ -23,6 +23,7 @@ from video_insights.model.records import Event, Source
 from video_insights.model.summaries import ParticipantSummary, TrackStats
 from video_insights.model.vocabulary import ParticipantStatus
 from video_insights.processing.metrics_documents import documents as metric_documents
+from video_insights.processing.metrics_documents import empty as empty_metrics
 from video_insights.processing.metrics_documents import encode as encode_metrics
 from video_insights.processing.summaries import SummaryContext, summarize_room
 from video_insights.processing.summary_rows import participant_rows, room_rows
@@ -116,9 +117,10 @@ class RoomSummarizer:
         docs = {}
         if with_samples:
             _, interval_rows = self.store.fetch(sample_queries.intervals_of(account, with_samples, since))
-            docs = metric_documents(interval_rows, names)
+            _, incoming = self.store.fetch(sample_queries.receive_tracks_of(account, with_samples, since))
+            docs = metric_documents(interval_rows, names, incoming)
         for p in stale:
-            doc = docs.get(p.participant_sid, {"send": [], "receive": []})
+            doc = docs.get(p.participant_sid) or empty_metrics()
             batch.replace("participant_metrics", make_row(
                 "participant_metrics", account_sid=account, room_sid=p.room_sid, participant_sid=p.participant_sid,
                 participant_key=sid_key(p.participant_sid), join_ms=p.join_ms, room_type=p.room_type,
