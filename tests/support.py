@@ -209,9 +209,10 @@ def callback_room(url: str, account_sid: str, auth_token: str, room_name: str) -
 
 class Receiver:
     """A real HTTP server on 127.0.0.1 that takes alert deliveries: it records each request (headers,
-    raw body, when) and answers the next status of `answers` (200 once they run out)."""
+    raw body, when) and answers the next status of `answers` (200 once they run out), `delay_s` after
+    the request came."""
 
-    def __init__(self, port: int | None = None, answers: list[int] | None = None) -> None:
+    def __init__(self, port: int | None = None, answers: list[int] | None = None, delay_s: float = 0) -> None:
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
         self.answers = list(answers or [])
@@ -225,6 +226,7 @@ class Receiver:
                 with outer.lock:
                     outer.received.append(({k.lower(): v for k, v in self.headers.items()}, body, time.time()))
                     status = outer.answers.pop(0) if outer.answers else 200
+                time.sleep(delay_s)
                 self.send_response(status)
                 self.send_header("content-length", "0")
                 self.end_headers()
