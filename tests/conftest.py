@@ -108,12 +108,18 @@ def browser() -> Iterator[Any]:
 SCREENSHOTS = Path(os.environ.get("VI_SCREENSHOTS") or Path(tempfile.gettempdir()) / "video-insights-screenshots")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Once a run: in the controller (xdist workers have `workerinput`), not in each worker's session,
+    # which would delete what the other workers saved.
+    if not hasattr(config, "workerinput"):
+        for old in SCREENSHOTS.glob("*.png"):
+            old.unlink()
+
+
 @pytest.fixture(scope="session")
 def screenshot_dir() -> Path:
     """Where browser tests save screenshots; the run's summary prints it so a person can look."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for old in SCREENSHOTS.glob("*.png"):
-        old.unlink()
     return SCREENSHOTS
 
 

@@ -109,8 +109,8 @@ def running(cmd: list[str], ready_url: str, what: str, env: dict[str, str] | Non
 @contextmanager
 def serving(app: Any, port: int | None = None) -> Iterator[str]:
     """Run `app` on `port` (else a free one) until the block ends; yields its base URL."""
-    port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio")
+    # Port 0 lets the kernel choose while binding, so parallel test processes can't pick the same one.
+    config = uvicorn.Config(app, host="127.0.0.1", port=port or 0, log_level="warning", ws="websockets-sansio")
     server = uvicorn.Server(config)
     services = getattr(app.state, "services", None)
     if services is not None:  # live-view streams end when the server starts to stop, as under `serve`
@@ -122,6 +122,7 @@ def serving(app: Any, port: int | None = None) -> Iterator[str]:
         if time.time() > deadline or not thread.is_alive():
             raise RuntimeError("the test server did not start")
         time.sleep(0.02)
+    port = port or int(server.servers[0].sockets[0].getsockname()[1])
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
