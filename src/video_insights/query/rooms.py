@@ -78,9 +78,13 @@ def in_progress(columns: Sequence[str], account_sid: str, limit: int) -> Bound:
 
 
 def window_counts(account_sid: str, since_ms: int, filters: Sequence[Filter] = ()) -> exp.Expr:
-    """(rooms, rooms with issues) of an account created since a time that pass the filters."""
-    query = q("SELECT count(*), sum(CASE WHEN issue_count > 0 THEN 1 ELSE 0 END) FROM rooms "
-              "WHERE account_sid = :a AND create_ms >= :since", a=account_sid, since=since_ms)
+    """(rooms, rooms with issues) of an account created since a time that pass the filters.
+
+    Rooms are counted by sid: on ClickHouse a room whose create_ms moved has two versions for a moment
+    (the new one is written before the old one is deleted; see store/clickhouse/store.py), and a
+    window alert must not count it twice."""
+    query = q("SELECT count(DISTINCT room_sid), count(DISTINCT CASE WHEN issue_count > 0 THEN room_sid END) "
+              "FROM rooms WHERE account_sid = :a AND create_ms >= :since", a=account_sid, since=since_ms)
     assert isinstance(query, exp.Select)
     for f in filters:
         query = query.where(condition(f))
