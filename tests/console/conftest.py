@@ -44,13 +44,15 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
 
 @pytest.fixture
 def signed_in(browser: Any, console: Console) -> Iterator[Callable[..., Any]]:
-    """`signed_in(creds=console.demo)` → a Playwright page logged in as those credentials."""
+    """`signed_in(creds=console.demo)` → a Playwright page logged in as those credentials (in the given
+    viewport and `prefers-color-scheme`)."""
     pages: list[Any] = []
 
-    def open_page(creds: Creds | None = None, viewport: dict[str, int] | None = None) -> Any:
+    def open_page(creds: Creds | None = None, viewport: dict[str, int] | None = None,
+                  color_scheme: str = "light") -> Any:
         creds = creds or console.demo
         context = browser.new_context(viewport=viewport or {"width": 1440, "height": 900},
-                                      timezone_id="Europe/Berlin")
+                                      timezone_id="Europe/Berlin", color_scheme=color_scheme)
         page = context.new_page()
         page.goto(f"{console.url}/login")
         page.fill("#username", creds.account_sid)

@@ -17,6 +17,7 @@ from video_insights.analytics.live import RoomView
 from video_insights.analytics.rooms import Scope, room_json
 from video_insights.errors import BadRequest, NotFound
 from video_insights.model.issues import CATALOG, IssueInfo, IssueType
+from video_insights.model.labels import issue_title
 from video_insights.query.fields import ROOM_FIELDS, FieldType
 from video_insights.query.sql import untag
 from video_insights.web.deps import base_url, services, sid_param
@@ -89,7 +90,7 @@ def issue_rows(details: list[dict[str, Any]], identities: dict[str, str]) -> lis
         measured = _amount(props.get("value"), unit) if threshold is not None else "occurred"
         sid = str(props.get("participant_sid") or "")
         out.append(IssueRow(
-            type=kind, title=info.title if info else kind, explanation=info.explanation if info else "",
+            type=kind, title=issue_title(kind), explanation=info.explanation if info else "",
             rule=info.rule if info else "", participant_sid=sid, identity=identities.get(sid),
             media=f"{media} ({directions})" if media and directions else (media or "—"),
             track_sids=tuple(props.get("track_sids") or ()), measured=measured,
@@ -104,11 +105,7 @@ def details_of(row: dict[str, Any]) -> list[dict[str, Any]]:
 
 def issue_titles(tags: str | None) -> list[tuple[str, str]]:
     """(type, title) of a row's issue_types, for badges."""
-    out = []
-    for t in untag(tags):
-        info = _info(t)
-        out.append((t, info.title if info else t))
-    return out
+    return [(t, issue_title(t)) for t in untag(tags)]
 
 
 def no_params_but(request: Request, *allowed: str) -> None:

@@ -23,7 +23,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from video_insights.analytics.rooms import Scope, list_rooms
 from video_insights.errors import BadRequest
-from video_insights.model.issues import CATALOG, IssueType
+from video_insights.model.labels import value_label
 from video_insights.query.fields import DEFAULT_COLUMNS, OPERATORS, ROOM_FIELDS, ROOM_FIELDS_BY_NAME, Field, FieldType
 from video_insights.query.filters import RoomQuery, iso, parse_filter, parse_range, parse_room_query
 from video_insights.web.deps import services
@@ -42,13 +42,6 @@ OPERATOR_LABELS = {"eq": "=", "ne": "≠", "gt": ">", "gte": "≥", "lt": "<", "
                    "in": "is one of"}
 # Sorting a number or a time starts with the largest: "most issues first", "newest first".
 DESCENDING_FIRST = (FieldType.INT, FieldType.SECONDS, FieldType.TIME)
-
-
-def issue_title(issue_type: str) -> str:
-    try:
-        return CATALOG[IssueType(issue_type)].title
-    except ValueError:
-        return issue_type
 
 
 def columns_of(rq: RoomQuery) -> list[Field]:
@@ -160,7 +153,7 @@ def headers(rq: RoomQuery) -> list[Header]:
 def filter_chips(rq: RoomQuery) -> list[dict[str, Any]]:
     chips = []
     for i, f in enumerate(rq.filters):
-        shown = [issue_title(str(v)) if f.field.name == "issue_type" else v for v in f.values]
+        shown = [v if f.field.type == FieldType.TIME else value_label(f.field.name, v) for v in f.values]
         chips.append({"filter": f, "op": OPERATOR_LABELS[f.op], "values": shown,
                       "remove_url": url(replace(rq, filters=rq.filters[:i] + rq.filters[i + 1:], page=0))})
     return chips
@@ -174,7 +167,7 @@ def hidden(rq: RoomQuery, *dropped: str) -> list[tuple[str, str]]:
 def field_catalog() -> dict[str, dict[str, Any]]:
     """What the filter form's script needs to offer each field's operators and values."""
     return {f.name: {"type": str(f.type), "operators": list(OPERATORS[f.type]),
-                     "choices": [[c, issue_title(c) if f.name == "issue_type" else c] for c in f.choices]}
+                     "choices": [[c, value_label(f.name, c)] for c in f.choices]}
             for f in ROOM_FIELDS}
 
 
@@ -210,7 +203,7 @@ def page_context(rq: RoomQuery, rows: list[dict[str, Any]], now: int) -> dict[st
         "clear_filters_url": url(replace(rq, filters=[], page=0)),
         "clear_url": url(replace(rq, filters=[], search=None, range=None, since_ms=None, until_ms=None, page=0)),
         "default_columns_url": url(replace(rq, columns=[])), "first_page_url": url(replace(rq, page=0)),
-        "issue_title": issue_title, "filtered": bool(rq.filters or rq.search or rq.range or rq.since_ms
+        "filtered": bool(rq.filters or rq.search or rq.range or rq.since_ms
                                                       or rq.until_ms),
     }
 

@@ -51,9 +51,39 @@
     return box;
   }
 
+  // Copy buttons beside SIDs and URLs (the _room_macros.html `copyable` macro).
+  function copyButtons(root) {
+    root.addEventListener("click", (event) => {
+      const button = event.target instanceof Element ? event.target.closest("button.copy[data-copy]") : null;
+      if (!button) return;
+      const done = () => {
+        button.classList.add("copied");
+        button.title = "Copied";
+        setTimeout(() => { button.classList.remove("copied"); button.title = button.getAttribute("aria-label"); }, 1500);
+      };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(button.dataset.copy).then(done, () => selectText(button));
+      } else {
+        selectText(button);
+      }
+    });
+  }
+
+  // Without the clipboard API (plain http on a LAN address) the text is selected for Ctrl+C.
+  function selectText(button) {
+    const text = button.parentElement.querySelector(".mono");
+    if (!text) return;
+    const range = document.createRange();
+    range.selectNodeContents(text);
+    const selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+  }
+
   window.VI = { localiseTimes, zone, dateTime, node, tooltip };
   document.addEventListener("DOMContentLoaded", () => {
     localiseTimes(document);
     autosubmit(document);
+    copyButtons(document);
   });
 })();

@@ -1,0 +1,112 @@
+"""Every console page in Chromium at 1280, 1440 and 1920 px, in light and dark colour schemes: nothing
+scrolls sideways, axe-core finds no serious or critical violation, and a screenshot of each is saved.
+
+axe-core is its npm build, installed for the tests only (`npm ci --prefix tests/console`, as .ci/run does)
+and injected into each page; the console never serves it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+WIDTHS = (1280, 1440, 1920)
+SCHEMES = ("light", "dark")
+AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+# Serious or critical only (the issue's bar); every rule axe runs by default (WCAG 2 A/AA and best practice).
+AXE_RUN = """async () => {
+  const result = await axe.run(document, { resultTypes: ["violations"] });
+  return result.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ") + ": " + n.failureSummary.split("\\n")[1]),
+  }));
+}"""
+OVERFLOW = "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+# Every data-table on the page scrolls inside its own box: its wrapper is not wider than its card.
+TABLES_INSIDE = """() => [...document.querySelectorAll('.table-wrap')].filter((w) => {
+  const card = w.closest('.card'); if (!card) return false;
+  return w.getBoundingClientRect().right > card.getBoundingClientRect().right + 1;
+}).map((w) => w.querySelector('table')?.id || w.className)"""
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    if not AXE.exists():
+        why = "tests/console/node_modules is missing: run `npm ci --prefix tests/console`"
+        if os.environ.get("CI"):
+            pytest.fail(f"{why} (.ci/run must install it)")
+        pytest.skip(why)
+    return AXE.read_text()
+
+
+def _api(console: Any) -> httpx.Client:
+    return httpx.Client(base_url=console.url, auth=console.demo.basic, timeout=30)
+
+
+@pytest.fixture(scope="module")
+def pages(console: Any) -> list[tuple[str, str]]:
+    """(name, path) of every signed-in page: the dashboard in each period, the rooms list with every
+    column added, the busiest room with issues, one of its participants on both tabs, live, alerts, API docs."""
+    with _api(console) as c:
+        rooms = c.get("/v1/Video/Rooms", params={"_range": "30d", "issue_type__eq": "packet_loss",
+                                                 "_sort_desc": "unique_participants", "PageSize": 1}).json()["rooms"]
+        room = rooms[0]["room_sid"]
+        people = c.get(f"/v1/Video/Rooms/{room}/Participants", params={"PageSize": 100}).json()["participants"]
+    person = max(people, key=lambda p: len(p["issue_types"]))["participant_sid"]
+    from video_insights.query.fields import ROOM_FIELDS
+    since = time.strftime("%Y-%m-%dT%H:00:00Z", time.gmtime(time.time() - 3 * 86400))
+    every_column = "&".join(f"_col={f.name}" for f in ROOM_FIELDS)
+    return [("dashboard-24h", "/"), ("dashboard-7d", "/?_range=7d"),
+            ("dashboard-custom", f"/?_since={since}"),
+            ("rooms", "/rooms"), ("rooms-all-columns", f"/rooms?_range=7d&{every_column}"),
+            ("room", f"/rooms/{room}"),
+            ("participant-send", f"/rooms/{room}/participants/{person}?tab=send"),
+            ("participant-receive", f"/rooms/{room}/participants/{person}?tab=receive"),
+            ("live", "/live"), ("alerts", "/alerts"), ("api-docs", "/docs/api")]
+
+
+def _check(page: Any, name: str, axe_source: str, shots: Path, tag: str) -> list[str]:
+    """What is wrong with the page now shown; its screenshot saved under `shots`."""
+    page.wait_for_load_state("networkidle")
+    page.evaluate("() => document.fonts.ready")
+    problems = []
+    scroll, client = page.evaluate(OVERFLOW)
+    if scroll > client:
+        problems.append(f"{name}: the page scrolls sideways ({scroll} > {client} px)")
+    for table in page.evaluate(TABLES_INSIDE):
+        problems.append(f"{name}: table {table} is wider than its card")
+    # Evaluated through the DevTools protocol: the console's CSP rightly refuses an inline <script>.
+    if not page.evaluate("() => 'axe' in window"):
+        page.evaluate(axe_source + "\n;0")
+    for v in page.evaluate(AXE_RUN):
+        problems.append(f"{name}: axe {v['impact']} {v['id']} ({v['help']}): {v['nodes']}")
+    page.screenshot(path=str(shots / f"{name}-{tag}.png"), full_page=True)
+    return problems
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_page_fits_and_passes_axe(signed_in: Any, browser: Any, console: Any, pages: list[tuple[str, str]],
+                                        axe_source: str, screenshot_dir: Path, width: int, scheme: str) -> None:
+    tag = f"{width}-{scheme}"
+    page = signed_in(viewport={"width": width, "height": 900}, color_scheme=scheme)
+    problems: list[str] = []
+    for name, path in pages:
+        response = page.goto(console.url + path)
+        status = response.status if response else None
+        assert status == 200, f"{name}: {path} answered {status}"
+        problems += _check(page, name, axe_source, screenshot_dir, tag)
+    # The login page, signed out.
+    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
+    try:
+        login = context.new_page()
+        login.goto(console.url + "/login")
+        problems += _check(login, "login", axe_source, screenshot_dir, tag)
+    finally:
+        context.close()
+    assert not problems, "\n".join(problems)
