@@ -103,13 +103,19 @@ def _time_window(rq: RoomQuery, default_completed_24h: bool, now: int) -> list[e
     return conds
 
 
-def list_rooms(store: Store, account_sid: str, rq: RoomQuery, *, extra: list[exp.Expr] | None = None,
-               default_completed_24h: bool = False, now: int | None = None) -> list[dict[str, Any]]:
-    now = int(time.time() * 1000) if now is None else now
+def _conditions(account_sid: str, rq: RoomQuery, extra: list[exp.Expr] | None, default_completed_24h: bool,
+                now: int) -> list[exp.Expr]:
     conds = [exp.column("account_sid").eq(value(account_sid)), *_time_window(rq, default_completed_24h, now)]
     conds += [condition(f) for f in rq.filters] + (extra or [])
     if rq.search:
         conds.append(exp.func("upper", exp.column("room_sid")).like(value(rq.search.upper() + "%")))
+    return conds
+
+
+def list_rooms(store: Store, account_sid: str, rq: RoomQuery, *, extra: list[exp.Expr] | None = None,
+               default_completed_24h: bool = False, now: int | None = None) -> list[dict[str, Any]]:
+    now = int(time.time() * 1000) if now is None else now
+    conds = _conditions(account_sid, rq, extra, default_completed_24h, now)
     sort_col = ROOM_FIELDS_BY_NAME[rq.sort].column
     query = (exp.select(*ROOMS.column_names).from_("rooms").where(exp.and_(*conds))
              .order_by(exp.Ordered(this=exp.column(sort_col), desc=rq.descending, nulls_first=False),
@@ -117,6 +123,32 @@ def list_rooms(store: Store, account_sid: str, rq: RoomQuery, *, extra: list[exp
              .limit(rq.size + 1).offset(rq.page * rq.size))
     cols, rows = store.fetch(query)
     return rows_as_dicts(cols, rows)
+
+
+@dataclass(frozen=True)
+class RoomsTotal:
+    """How many rooms a view holds: `count` exactly, or at least `count` when `exact` is false."""
+
+    count: int
+    exact: bool
+
+
+# ClickHouse reads summaries with FINAL (store/clickhouse/store.py), which merges every matching row's
+# versions to count them; past this many the rooms list says "more than" instead of counting on.
+COUNT_CAP = 10_000
+
+
+def count_rooms(store: Store, account_sid: str, rq: RoomQuery, *, now: int | None = None) -> RoomsTotal:
+    """The number of rooms `list_rooms` pages through for `rq`. DuckDB and PostgreSQL count them all
+    (an index-free scan of one account's rooms takes milliseconds); ClickHouse counts up to COUNT_CAP."""
+    now = int(time.time() * 1000) if now is None else now
+    matching = exp.select("room_sid").from_("rooms").where(exp.and_(*_conditions(account_sid, rq, None, False, now)))
+    capped = store.dialect == "clickhouse"
+    if capped:
+        matching = matching.limit(COUNT_CAP + 1)
+    _, rows = store.fetch(exp.select(exp.func("count", exp.Star())).from_(matching.subquery("matching")))
+    n = int(rows[0][0])
+    return RoomsTotal(COUNT_CAP, False) if capped and n > COUNT_CAP else RoomsTotal(n, True)
 
 
 def find_room(store: Store, scope: Scope, room_sid: str) -> dict[str, Any] | None:

@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from video_insights.analytics.rooms import Scope, list_rooms
+from video_insights.analytics.rooms import RoomsTotal, Scope, count_rooms, list_rooms
 from video_insights.errors import BadRequest
 from video_insights.model.labels import value_label
 from video_insights.query.fields import DEFAULT_COLUMNS, OPERATORS, ROOM_FIELDS, ROOM_FIELDS_BY_NAME, Field, FieldType
@@ -180,7 +180,13 @@ def window_inputs(rq: RoomQuery, now: int) -> tuple[str, str, str]:
     return period_form.CUSTOM, period_form.local_input(rq.since_ms), period_form.local_input(rq.until_ms)
 
 
-def page_context(rq: RoomQuery, rows: list[dict[str, Any]], now: int) -> dict[str, Any]:
+def range_text(first: int, last: int, total: RoomsTotal) -> str:
+    """ "1–50 of 2,103", or "of more than 10,000" where the store stopped counting."""
+    of = f"{total.count:,}" if total.exact else f"more than {total.count:,}"
+    return f"{first:,}–{last:,} of {of}"
+
+
+def page_context(rq: RoomQuery, rows: list[dict[str, Any]], now: int, total: RoomsTotal) -> dict[str, Any]:
     period, since_input, until_input = window_inputs(rq, now)
     shown = rows[:rq.size]
     cols = columns_of(rq)
@@ -191,7 +197,8 @@ def page_context(rq: RoomQuery, rows: list[dict[str, Any]], now: int) -> dict[st
         "title": "Rooms", "rq": rq, "headers": headers(rq), "chips": filter_chips(rq),
         "rows": [{"sid": r["room_sid"], "cells": [(f, r[f.column], csv_value(f, r[f.column])) for f in cols]}
                  for r in shown],
-        "first": rq.page * rq.size + 1, "last": rq.page * rq.size + len(shown),
+        "first": rq.page * rq.size + 1, "last": rq.page * rq.size + len(shown), "total": total,
+        "range_text": range_text(rq.page * rq.size + 1, rq.page * rq.size + len(shown), total),
         "prev_url": url(replace(rq, page=rq.page - 1)) if rq.page else None,
         "next_url": url(replace(rq, page=rq.page + 1)) if len(rows) > rq.size else None,
         "csv_url": url(rq, "/rooms.csv"), "fields": ROOM_FIELDS, "operator_labels": OPERATOR_LABELS,
@@ -222,7 +229,7 @@ def rooms_page(request: Request, scope: Scope = Depends(page_scope)) -> Response
     if form_error is None and parse_qsl(request.url.query, keep_blank_values=True) != rq.to_params():
         return RedirectResponse(url(rq), status_code=303)
     rows = list_rooms(services(request).store, scope.account_sid, rq, now=now)
-    context = page_context(rq, rows, now)
+    context = page_context(rq, rows, now, count_rooms(services(request).store, scope.account_sid, rq, now=now))
     context.update(form_error=form_error, new_filter=new)
     return render(request, "rooms.html", context, status_code=400 if form_error else 200)
 
