@@ -59,20 +59,34 @@ def _num(v: float, digits: int) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _amount(v: float | None, unit: str) -> str:
+# Digits a measurement is shown with by default, per unit; more where it would print as its threshold.
+_DIGITS = {"share": 1, "%": 2, "ms": 1, "s": 2, "reconnects": 0}
+_MAX_DIGITS = 4
+
+
+def _amount(v: float | None, unit: str, digits: int | None = None) -> str:
     if v is None:
         return "—"
+    d = _DIGITS.get(unit, 2) if digits is None else digits
     if unit == "share":  # stored as 0..1; people read a percentage of the time
-        return f"{_num(100 * v, 1)} % of the time"
-    if unit == "%":
-        return f"{_num(v, 2)} %"
-    if unit == "ms":
-        return f"{_num(v, 1)} ms"
-    if unit == "s":
-        return f"{_num(v, 2)} s"
+        return f"{_num(100 * v, d)} % of the time"
     if unit == "reconnects":
-        return f"{v:.0f} reconnects"
+        return f"{_num(v, d)} reconnects"
+    if unit in _DIGITS:
+        return f"{_num(v, d)} {unit}"
     return f"{v:g} {unit}".strip()
+
+
+def measured_and_threshold(value: float | None, threshold: float, unit: str) -> tuple[str, str]:
+    """Both as text, the measurement with enough digits that a value which crossed its threshold does
+    not print as the threshold itself (0.0204 against 0.02 reads "2.04 %", not "2 %")."""
+    limit = _amount(threshold, unit)
+    digits = _DIGITS.get(unit, 2)
+    text = _amount(value, unit, digits)
+    while value is not None and value != threshold and text == limit and digits < _MAX_DIGITS:
+        digits += 1
+        text = _amount(value, unit, digits)
+    return text, limit
 
 
 def issue_rows(details: list[dict[str, Any]], identities: dict[str, str]) -> list[IssueRow]:
@@ -87,14 +101,15 @@ def issue_rows(details: list[dict[str, Any]], identities: dict[str, str]) -> lis
         directions = ", ".join(_DIRECTIONS.get(x, x) for x in props.get("directions") or [])
         threshold = props.get("threshold")
         # Issues without a threshold are events (a failure happened), not measurements.
-        measured = _amount(props.get("value"), unit) if threshold is not None else "occurred"
+        measured, limit = (measured_and_threshold(props.get("value"), float(threshold), unit)
+                           if threshold is not None else ("occurred", "—"))
         sid = str(props.get("participant_sid") or "")
         out.append(IssueRow(
             type=kind, title=issue_title(kind), explanation=info.explanation if info else "",
             rule=info.rule if info else "", participant_sid=sid, identity=identities.get(sid),
             media=f"{media} ({directions})" if media and directions else (media or "—"),
             track_sids=tuple(props.get("track_sids") or ()), measured=measured,
-            threshold=_amount(threshold, unit) if threshold is not None else "—"))
+            threshold=limit))
     return sorted(out, key=lambda r: (r.title, r.identity or r.participant_sid))
 
 
