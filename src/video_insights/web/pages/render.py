@@ -13,6 +13,7 @@ from markupsafe import Markup, escape
 
 from video_insights import __version__, accounts
 from video_insights.model import labels
+from video_insights.web import display_zone
 from video_insights.web.deps import services
 from video_insights.web.pages import csrf
 
@@ -74,7 +75,10 @@ def render(request: Request, template: str, context: dict[str, Any], status_code
     viewer = getattr(request.state, "viewer", None)
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     demo = services(request).demo
+    zone = getattr(request.state, "display_zone", "local")
     base = {"request": request, "viewer": viewer, "accounts_menu": _accounts_menu(request), "here": here,
+            "display_zone": zone, "zone_links": {z: display_zone.with_zone(here, z) for z in display_zone.ZONES},
+            "zone_pages": " ".join(display_zone.PAGE_PREFIXES),
             "csrf": csrf.token(request), "demo_banner": demo.progress.banner() if demo is not None else None}
     response = templates.TemplateResponse(request, template, {**base, **context}, status_code=status_code)
     csrf.attach(request, response)

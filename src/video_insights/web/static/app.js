@@ -1,13 +1,18 @@
 // Video Insights console: what every page shares. Plain script, no build step.
 (function () {
   "use strict";
+  // The viewer's time zone, or UTC when the URL says `tz=utc` (web/display_zone.py).
+  const root = document.documentElement;
+  const utc = root.dataset.tz === "utc";
+  const zoneOptions = utc ? { timeZone: "UTC" } : {};
   const dateTime = new Intl.DateTimeFormat(undefined, {
     year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit",
+    timeZoneName: "short", ...zoneOptions,
   });
-  const dateOnly = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "short", day: "numeric" });
-  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const dateOnly = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "short", day: "numeric", ...zoneOptions });
+  const zone = utc ? "UTC" : Intl.DateTimeFormat().resolvedOptions().timeZone;
 
-  // Server-rendered times are UTC; show them in the viewer's time zone.
+  // Server-rendered times are UTC; show them in the chosen zone, which each time names.
   function localiseTimes(root) {
     for (const el of root.querySelectorAll("time[datetime]")) {
       const at = new Date(el.getAttribute("datetime"));
@@ -80,10 +85,41 @@
     selection.addRange(range);
   }
 
-  window.VI = { localiseTimes, zone, dateTime, node, tooltip };
+  // In UTC, every link to a console page and every form carries `tz=utc`, so the choice lasts across
+  // pages (links the scripts draw later included: this looks at the link when it is followed).
+  function carryZone(doc) {
+    if (!utc) return;
+    const pages = (root.dataset.tzPages || "").split(" ").filter(Boolean);
+    const isPage = (url) => url.origin === location.origin &&
+      (url.pathname === "/" || pages.some((p) => url.pathname.startsWith(p)));
+    const onLink = (event) => {
+      const a = event.target instanceof Element ? event.target.closest("a[href]") : null;
+      if (!a || a.hasAttribute("data-zone")) return;
+      const url = new URL(a.href, location.href);
+      if (!isPage(url) || url.searchParams.get("tz") === "utc") return;
+      url.searchParams.set("tz", "utc");
+      a.href = url.pathname + url.search + url.hash;
+    };
+    for (const type of ["click", "auxclick", "contextmenu"]) doc.addEventListener(type, onLink, true);
+    doc.addEventListener("submit", (event) => {
+      const form = event.target;
+      if (!(form instanceof HTMLFormElement)) return;
+      const url = new URL(form.action, location.href);
+      if (!isPage(url)) return;
+      if (form.method.toLowerCase() === "get") {
+        if (!form.querySelector("input[name=tz]")) form.append(Object.assign(document.createElement("input"), { type: "hidden", name: "tz", value: "utc" }));
+      } else {
+        url.searchParams.set("tz", "utc");
+        form.action = url.pathname + url.search;
+      }
+    }, true);
+  }
+
+  window.VI = { localiseTimes, zone, zoneOptions, utc, dateTime, node, tooltip };
   document.addEventListener("DOMContentLoaded", () => {
     localiseTimes(document);
     autosubmit(document);
     copyButtons(document);
+    carryZone(document);
   });
 })();
