@@ -110,3 +110,40 @@ def test_every_page_fits_and_passes_axe(signed_in: Any, browser: Any, console: A
     finally:
         context.close()
     assert not problems, "\n".join(problems)
+
+
+FOCUS_RING = """() => {
+  const el = document.activeElement;
+  // A date field's calendar button is inside the field's own shadow tree: the browser draws its ring.
+  if (!el || el === document.body || !el.matches(":focus")) return null;
+  const s = getComputedStyle(el);
+  return { tag: el.tagName + (el.className ? "." + String(el.className).split(" ")[0] : ""),
+           outline: s.outlineStyle !== "none" && parseFloat(s.outlineWidth) >= 2, shadow: s.boxShadow !== "none" };
+}"""
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_keyboard_focus_is_visible(signed_in: Any, console: Any, pages: list[tuple[str, str]], scheme: str) -> None:
+    """Tabbing through a page, every control that takes focus shows a ring of at least 2 px."""
+    page = signed_in(color_scheme=scheme)
+    unseen = []
+    for name, path in pages:
+        if name == "api-docs":  # Swagger UI's own controls; its focus styles are api_docs.css's
+            continue
+        page.goto(console.url + path)
+        for _ in range(25):
+            page.keyboard.press("Tab")
+            ring = page.evaluate(FOCUS_RING)
+            if ring and not (ring["outline"] or ring["shadow"]):
+                unseen.append(f"{name}: {ring['tag']}")
+    assert not unseen, sorted(set(unseen))
+
+
+def test_charts_keep_a_table_alternative(signed_in: Any, console: Any) -> None:
+    page = signed_in()
+    page.goto(console.url + "/?_range=7d")
+    charts = page.locator(".chart[role=img]")
+    assert charts.count() >= 3
+    for i in range(charts.count()):
+        card = charts.nth(i).locator("xpath=ancestor::section[contains(@class, 'card')]")
+        assert card.locator("details.data-table table tbody tr").count() > 0, f"chart {i} has no data table"
