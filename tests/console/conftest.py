@@ -44,8 +44,8 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
 
 @pytest.fixture
 def signed_in(browser: Any, console: Console) -> Iterator[Callable[..., Any]]:
-    """`signed_in(creds=console.demo)` → a Playwright page logged in as those credentials (in the given
-    viewport and `prefers-color-scheme`)."""
+    """`signed_in(creds=console.demo)` → a Playwright page logged in as those credentials
+    (`color_scheme="dark"`: what prefers-color-scheme says)."""
     pages: list[Any] = []
 
     def open_page(creds: Creds | None = None, viewport: dict[str, int] | None = None,

@@ -48,7 +48,8 @@ def embedded(page_html: str) -> dict[str, Any]:
 
 def series_sums(page: Any, chart_id: str) -> dict[str, float]:
     return dict(page.evaluate("""(id) => echarts.getInstanceByDom(document.getElementById(id)).getOption().series
-        .map(s => [s.name, s.data.reduce((a, b) => a + Number(b), 0)])""", chart_id))
+        .map(s => [s.name, s.data.reduce((a, b) => a + Number(b !== null && typeof b === "object" ? b.value : b),
+                                          0)])""", chart_id))
 
 
 def params(url: str) -> list[tuple[str, str]]:

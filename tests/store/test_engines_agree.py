@@ -185,7 +185,9 @@ def test_dashboard_agrees(pair: Pair, window: dict[str, str]) -> None:
     duck, ch = pair.both(lambda s: dash.rooms_graph(s, pair.account, w))
     assert duck == ch and duck["totals"]["rooms"] > 0
     duck, ch = pair.both(lambda s: dash.minutes_graph(s, pair.account, w))
-    assert duck == ch
+    assert duck == ch and duck["previous_period"]["recorded_from"] is not None
+    nobody = "AC" + "0" * 32  # an account with no rooms: nothing recorded, on either engine
+    assert pair.both(lambda s: dash.previous_period(s, nobody, w).recorded) == ("none", "none")
     for segment in dash.SEGMENTS:
         for issues in dash.ISSUE_FILTERS:
             duck, ch = pair.both(lambda s, g=segment, i=issues: dash.participants_graph(s, pair.account, w, g, i))

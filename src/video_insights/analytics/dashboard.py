@@ -7,6 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from video_insights.analytics.client_segments import browser_segment_sql
 from video_insights.errors import BadRequest
 from video_insights.query.filters import iso, parse_range, parse_time
 from video_insights.query.sql import q
@@ -35,6 +36,11 @@ class Window:
     def buckets(self) -> list[int]:
         start = self.since - self.since % self.step
         return list(range(start, self.until, self.step))
+
+    def partial(self, bucket: int) -> bool:
+        """Whether the window cuts the bucket: its count covers less than a whole hour or day (the
+        current hour, or the first hour of "the last 24 hours"), so a lower bar there is no drop."""
+        return bucket < self.since or bucket + self.step > self.until
 
 
 def parse_window(params: dict[str, str], now: int | None = None) -> Window:
@@ -69,7 +75,7 @@ def rooms_graph(store: Store, account: str, w: Window) -> dict[str, Any]:
         "FROM room_facts WHERE account_sid = :a AND create_ms >= :since AND create_ms < :until GROUP BY b",
         a=account, since=w.since, until=w.until, step=w.step))
     got = _bucketed(rows)
-    buckets = [{"time": iso(b), "rooms": int(got.get(b, (0, 0))[0]),
+    buckets = [{"time": iso(b), "partial": w.partial(b), "rooms": int(got.get(b, (0, 0))[0]),
                 "rooms_with_issues": int(got.get(b, (0, 0))[1] or 0)} for b in w.buckets()]
     return {"granularity": _name(w), "totals": {"rooms": sum(x["rooms"] for x in buckets),
             "rooms_with_issues": sum(x["rooms_with_issues"] for x in buckets)}, "buckets": buckets}
@@ -82,11 +88,12 @@ def participants_graph(store: Store, account: str, w: Window, segment: str, issu
         raise BadRequest(f"issues: expected one of {', '.join(ISSUE_FILTERS)}, got {issues!r}")
     issue_cond = {"all": "TRUE", "with": "has_issues", "without": "NOT coalesce(has_issues, FALSE)"}[issues]
     column = SEGMENTS[segment]
+    value = browser_segment_sql() if segment == "browser" else q(f"coalesce({column}, 'Unknown')")
     _, rows = store.fetch(q(
-        f"SELECT join_ms - join_ms % :step AS b, coalesce({column}, 'Unknown') AS v, count(*) "
+        f"SELECT join_ms - join_ms % :step AS b, :value AS v, count(*) "
         f"FROM participant_facts WHERE account_sid = :a AND join_ms >= :since AND join_ms < :until "
         f"AND {issue_cond} GROUP BY b, v",
-        a=account, since=w.since, until=w.until, step=w.step))
+        a=account, since=w.since, until=w.until, step=w.step, value=value))
     totals: dict[str, int] = defaultdict(int)
     for _, v, n in rows:
         totals[v] += int(n)
@@ -99,7 +106,7 @@ def participants_graph(store: Store, account: str, w: Window, segment: str, issu
     per_bucket = [(b, {v: counts[b].get(v, 0) for v in order}) for b in w.buckets()]
     return {"segment": segment, "issues": issues, "granularity": _name(w), "values": order,
             "totals": {v: sum(c[v] for _, c in per_bucket) for v in order},
-            "buckets": [{"time": iso(b), "counts": c} for b, c in per_bucket]}
+            "buckets": [{"time": iso(b), "partial": w.partial(b), "counts": c} for b, c in per_bucket]}
 
 
 def _minutes(store: Store, account: str, since: int, until: int, step: int) -> tuple[dict[int, float],
@@ -115,19 +122,57 @@ def _minutes(store: Store, account: str, since: int, until: int, step: int) -> t
     return ({int(b): float(m or 0) for b, m in prow}, {int(b): float(m or 0) for b, m in rrow})
 
 
-def minutes_graph(store: Store, account: str, w: Window) -> dict[str, Any]:
-    cur_p, cur_r = _minutes(store, account, w.since, w.until, w.step)
-    # The previous period is the same span just before, aligned bucket by bucket (week over week for 7d).
+@dataclass(frozen=True)
+class PreviousPeriod:
+    """The same span just before the window (aligned bucket by bucket: week over week for 7d), and how
+    much of it was recorded: only against a wholly recorded period is a change a change."""
+
+    shift: int
+    since: int
+    until: int
+    recorded_from: int | None  # the account's first kept room
+    step: int
+
+    @property
+    def recorded(self) -> str:
+        """"none", "part" (the account's first room came after its first bucket) or "all"."""
+        first = self.recorded_from
+        if first is None or first >= self.until:
+            return "none"
+        # The first bucket is cut by the window anyway; data that starts within it covers the period.
+        return "part" if first > self.since - self.since % self.step + self.step else "all"
+
+    def unrecorded(self, bucket: int) -> bool:
+        """Whether the previous period's bucket matching `bucket` ended before anything was recorded."""
+        return self.recorded_from is None or bucket - self.shift + self.step <= self.recorded_from
+
+    def as_json(self) -> dict[str, Any]:
+        return {"since": iso(self.since), "until": iso(self.until), "recorded": self.recorded,
+                "recorded_from": None if self.recorded_from is None else iso(self.recorded_from)}
+
+
+def previous_period(store: Store, account: str, w: Window) -> PreviousPeriod:
     shift = w.span - w.span % w.step if w.span % w.step else w.span
-    prev_p, prev_r = _minutes(store, account, w.since - shift, w.until - shift, w.step)
-    buckets: list[dict[str, Any]] = [{"time": iso(b), "participant_minutes": round(cur_p.get(b, 0.0), 2),
+    # With the count: ClickHouse's min() over no rows is 0, not NULL.
+    _, rows = store.fetch(q("SELECT min(create_ms), count(*) FROM room_facts WHERE account_sid = :a", a=account))
+    first = int(rows[0][0]) if rows and rows[0][1] else None
+    return PreviousPeriod(shift, w.since - shift, w.until - shift, first, w.step)
+
+
+def minutes_graph(store: Store, account: str, w: Window, prev: PreviousPeriod | None = None) -> dict[str, Any]:
+    cur_p, cur_r = _minutes(store, account, w.since, w.until, w.step)
+    prev = prev or previous_period(store, account, w)
+    shift = prev.shift
+    prev_p, prev_r = _minutes(store, account, prev.since, prev.until, w.step)
+    buckets: list[dict[str, Any]] = [{"time": iso(b), "partial": w.partial(b),
+                "participant_minutes": round(cur_p.get(b, 0.0), 2),
                 "recording_minutes": round(cur_r.get(b, 0.0), 2),
                 "previous_participant_minutes": round(prev_p.get(b - shift, 0.0), 2),
                 "previous_recording_minutes": round(prev_r.get(b - shift, 0.0), 2)} for b in w.buckets()]
     keys = ("participant_minutes", "recording_minutes", "previous_participant_minutes",
             "previous_recording_minutes")
     return {"granularity": _name(w), "totals": {k: round(sum(x[k] for x in buckets), 2) for k in keys},
-            "buckets": buckets}
+            "previous_period": prev.as_json(), "buckets": buckets}
 
 
 def _name(w: Window) -> str:

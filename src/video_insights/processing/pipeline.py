@@ -233,6 +233,7 @@ class Pipeline:
         """Return once everything submitted so far is stored and every stale summary recomputed."""
         done: Future[None] = Future()
         self._queue.put(_Submission((), (), GATEWAY_PERIOD_MS, done, settle=True))
+        self._hurry.set()  # a waiter, like an acknowledged submitter: no gathering for `writer_flush_ms`
         if self._thread is None:
             self.flush()
         done.result(timeout=600)

@@ -100,12 +100,17 @@ def graphs(store: Store, account_sid: str, state: DashboardState, w: dash.Window
     """The three graphs as the page's script draws them: one entry per bucket, each with its link."""
     rooms = dash.rooms_graph(store, account_sid, w)
     people = dash.participants_graph(store, account_sid, w, state.segment, state.issues)
-    minutes = dash.minutes_graph(store, account_sid, w)
+    previous = dash.previous_period(store, account_sid, w)
+    minutes = dash.minutes_graph(store, account_sid, w, previous)
     spans = [(max(b, w.since), min(b + w.step, w.until)) for b in w.buckets()]
+    # A previous bucket from before the account's first room has no data: drawn as a gap, not as zero.
+    unrecorded = [previous.unrecorded(b) for b in w.buckets()]
     people_filter = [("participants_with_issues__gt", "0")] if state.issues == "with" else []
     return {
         "granularity": rooms["granularity"], "since": iso(w.since), "until": iso(w.until),
         "times": [iso(b) for b in w.buckets()],
+        "partial": [w.partial(b) for b in w.buckets()],
+        "spans": [[iso(s), iso(u)] for s, u in spans],
         "window_links": {"all": rooms_link(w.since, w.until),
                          "with": rooms_link(w.since, w.until, ("issue_count__gt", "0")),
                          "without": rooms_link(w.since, w.until, ("issue_count__eq", "0"))},
@@ -124,16 +129,24 @@ def graphs(store: Store, account_sid: str, state: DashboardState, w: dash.Window
             "links": [rooms_link(s, u, *people_filter) for s, u in spans],
         },
         "minutes": {
-            **{k: [b[k] for b in minutes["buckets"]] for k in (
-                "participant_minutes", "recording_minutes", "previous_participant_minutes",
-                "previous_recording_minutes")},
+            **{k: [b[k] for b in minutes["buckets"]] for k in ("participant_minutes", "recording_minutes")},
+            **{k: [None if gap else b[k] for b, gap in zip(minutes["buckets"], unrecorded, strict=True)]
+               for k in ("previous_participant_minutes", "previous_recording_minutes")},
             "totals": minutes["totals"], "links": [rooms_link(s, u) for s, u in spans],
+            "previous_period": minutes["previous_period"],
         },
     }
 
 
-def change(now: float, before: float) -> str | None:
-    """The change against the previous period, as a signed percentage (None when there was nothing before)."""
+NO_PREVIOUS = "no data for the previous period"
+
+
+def change(now: float, before: float, recorded: str) -> str | None:
+    """The change against the previous period, as a signed percentage, or why there is none."""
+    if recorded == "none":
+        return NO_PREVIOUS
+    if recorded == "part":
+        return "previous period only partly recorded"
     if not before:
         return None
     pct = (now - before) / before * 100

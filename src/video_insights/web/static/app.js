@@ -115,7 +115,30 @@
     }, true);
   }
 
-  window.VI = { localiseTimes, zone, zoneOptions, utc, dateTime, node, tooltip };
+  // The charts' colours, read from the stylesheet's variables (app.css, top) so that they follow
+  // prefers-color-scheme like the rest of the page; `series` is the palette, in slot order.
+  function chartTheme() {
+    const style = getComputedStyle(document.documentElement);
+    const v = (name) => style.getPropertyValue(name).trim();
+    const series = [];
+    for (let i = 0; v("--series-" + i); i++) series.push(v("--series-" + i));
+    return {
+      ink: v("--chart-ink"), muted: v("--chart-muted"), line: v("--chart-line"), bg: v("--chart-bg"),
+      threshold: v("--chart-threshold"), partial: v("--chart-partial"), series,
+      unknown: v("--series-unknown"), other: v("--series-other"), good: v("--series-good"), bad: v("--series-bad"),
+      previous: [v("--series-previous-0"), v("--series-previous-1")],
+      // ECharts' own tooltip box, which draws no text of ours (VI.tooltip's nodes take --ink and --muted).
+      tooltip: { backgroundColor: v("--chart-bg"), borderColor: v("--chart-line"), textStyle: { color: v("--chart-ink") } },
+    };
+  }
+
+  // Charts are drawn with the colours of the scheme at the time: redraw them when it changes.
+  function onSchemeChange(redraw) {
+    const query = window.matchMedia("(prefers-color-scheme: dark)");
+    query.addEventListener("change", () => redraw(chartTheme()));
+  }
+
+  window.VI = { localiseTimes, zone, zoneOptions, utc, dateTime, node, tooltip, chartTheme, onSchemeChange };
   document.addEventListener("DOMContentLoaded", () => {
     localiseTimes(document);
     autosubmit(document);

@@ -5,8 +5,10 @@
   "use strict";
   const GROUP = "participant-quality";
   const ZOOM_ID = "time-zoom"; // the same id in every chart, so a connected dataZoom action applies to each
-  const BAD = "#d61f1f";
-  const PALETTE = ["#0263e0", "#14b053", "#8c5bd8", "#f47c22", "#06033a", "#e01e84", "#209fa8"];
+  // Colours from the stylesheet (app.css), so the graphs and their threshold lines follow the colour scheme.
+  const THEME = VI.chartTheme();
+  const BAD = THEME.threshold;
+  const PALETTE = THEME.series;
   const GRID = { left: 56, right: 20, top: 34, bottom: 28 };
 
   const dataEl = document.getElementById("graph-data");
@@ -100,9 +102,10 @@
 
   function baseOption(title, series, threshold, unit, values) {
     const yAxis = {
-      type: "value", min: 0, splitNumber: 3, axisLabel: { color: "#606b85", hideOverlap: true },
+      type: "value", min: 0, splitNumber: 3, axisLabel: { color: THEME.muted, hideOverlap: true },
+      splitLine: { lineStyle: { color: THEME.line } },
     };
-    const titles = [{ text: title, left: 0, top: 0, textStyle: { fontSize: 13, fontWeight: 600, color: "#121c2d" } }];
+    const titles = [{ text: title, left: 0, top: 0, textStyle: { fontSize: 13, fontWeight: 600, color: THEME.ink } }];
     if (threshold != null) {
       Object.assign(yAxis, axisWithThreshold(values, threshold));
       titles.push({ text: "- - issue threshold " + threshold + " " + unit, right: GRID.right, top: 2,
@@ -114,11 +117,12 @@
       grid: GRID,
       xAxis: {
         type: "time", min: data.range[0], max: data.range[1],
-        axisLabel: { color: "#606b85", hideOverlap: true, formatter: (v) => axisTime.format(new Date(v)) },
+        axisLabel: { color: THEME.muted, hideOverlap: true, formatter: (v) => axisTime.format(new Date(v)) },
+        axisLine: { lineStyle: { color: THEME.line } },
         splitNumber: 4,
       },
       yAxis,
-      tooltip: { trigger: "axis", confine: true, axisPointer: { type: "line" } },
+      tooltip: { trigger: "axis", confine: true, axisPointer: { type: "line" }, ...THEME.tooltip },
       dataZoom: [{ type: "inside", id: ZOOM_ID, xAxisIndex: 0, filterMode: "none", start: zoom.start, end: zoom.end }],
       series,
     };
@@ -190,6 +194,7 @@
       dataZoom: [{
         type: "slider", id: ZOOM_ID, xAxisIndex: 0, filterMode: "none", left: GRID.left, right: GRID.right,
         top: 4, height: 26, start: zoom.start, end: zoom.end, brushSelect: false,
+        textStyle: { color: THEME.muted }, borderColor: THEME.line,
         labelFormatter: (v) => timeOnly.format(new Date(v)),
       }],
     };
