@@ -147,3 +147,46 @@ def test_charts_keep_a_table_alternative(signed_in: Any, console: Any) -> None:
     for i in range(charts.count()):
         card = charts.nth(i).locator("xpath=ancestor::section[contains(@class, 'card')]")
         assert card.locator("details.data-table table tbody tr").count() > 0, f"chart {i} has no data table"
+
+
+def test_wide_tables_scroll_in_their_card_chips_fold_and_sids_stay_whole(
+        signed_in: Any, console: Any, pages: list[tuple[str, str]]) -> None:
+    page = signed_in(viewport={"width": 1280, "height": 900})
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    paths = dict(pages)
+    page.goto(console.url + paths["rooms-all-columns"])
+    box = page.evaluate("""() => { const w = document.querySelector('.table-card .table-wrap');
+      return { scroll: w.scrollWidth, client: w.clientWidth, bottom: w.getBoundingClientRect().bottom,
+               top: w.getBoundingClientRect().top }; }""")
+    assert box["scroll"] > box["client"], "every column added: the table is wider than its card"
+    page.locator(".table-card .table-wrap").evaluate("w => w.scrollIntoView()")
+    bottom = page.evaluate("() => document.querySelector('.table-card .table-wrap').getBoundingClientRect().bottom")
+    assert bottom <= 900, "the table's own horizontal scrollbar is on screen"
+    # Scrolled down inside its box, the header row stays at the top of the box.
+    wrap = page.locator(".table-card .table-wrap")
+    wrap.evaluate("w => { w.scrollTop = 400; w.scrollLeft = 300; }")
+    head, top = wrap.evaluate("w => [w.querySelector('thead th').getBoundingClientRect().top, "
+                              "w.getBoundingClientRect().top]")
+    assert abs(head - top) <= 1
+
+    # Issue chips: two, then "+N" whose title names the rest; opening it shows them.
+    more = page.locator("td .more-chips").first
+    assert more.count() == 1, "the demo has rooms with more than two issue types"
+    hidden_titles = more.locator(":scope > span.badge").all_text_contents()
+    summary = more.locator("summary")
+    assert summary.inner_text().startswith(f"+{len(hidden_titles)}")
+    assert summary.get_attribute("title") == ", ".join(hidden_titles)
+    cell = more.locator("xpath=ancestor::td")
+    assert cell.evaluate("td => td.getBoundingClientRect().height") < 40, "one line of chips"
+    summary.click()
+    assert all(b.is_visible() for b in more.locator(":scope > span.badge").all())
+
+    # SIDs and the callback URL: one line, whole, and the button copies them.
+    page.goto(console.url + paths["room"])
+    for el in page.locator("main .copyable > .mono").all():
+        lines, cut = el.evaluate("e => [e.getClientRects().length, e.scrollWidth > e.clientWidth]")
+        assert lines == 1 and not cut, el.inner_text()
+    sid = page.locator("[data-field=room_sid] .copyable > .mono").inner_text()
+    page.click("[data-field=room_sid] button.copy")
+    page.wait_for_selector("[data-field=room_sid] button.copy.copied")
+    assert page.evaluate("() => navigator.clipboard.readText()") == sid

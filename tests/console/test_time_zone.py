@@ -3,13 +3,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+from zoneinfo import ZoneInfo
 
 import httpx
 
 from support import console_login
+
+BERLIN = ZoneInfo("Europe/Berlin")  # the browser's zone (tests/console/conftest.py)
 
 
 def _zone_of(url: str) -> str | None:
@@ -27,8 +31,8 @@ def test_times_switch_between_local_and_utc_and_the_choice_follows_the_viewer(
     page = signed_in()  # the browser runs in Europe/Berlin
     page.goto(f"{console.url}/rooms?_range=7d")
     text, at = _first_time(page)
-    local = at.astimezone(__import__("zoneinfo").ZoneInfo("Europe/Berlin"))
-    assert "UTC" not in text and ("GMT+1" in text or "CET" in text), text
+    local = at.astimezone(BERLIN)
+    assert "UTC" not in text and ("GMT+" in text or "CE" in text), text
     assert f"{local.minute:02d}:{local.second:02d}" in text
 
     page.click(".zone-switch a[data-zone=utc]")
@@ -76,3 +80,23 @@ def test_a_bad_zone_is_named(console: Any) -> None:
     with httpx.Client(base_url=console.url, timeout=30) as c:
         r = c.get("/rooms", params={"tz": "Mars/Olympus"})
         assert r.status_code == 400 and "tz: must be one of local, utc" in r.text
+
+
+def test_dashboard_hours_follow_the_choice(signed_in: Any, console: Any) -> None:
+    """Hourly buckets are labelled in the chosen zone: Berlin's hours by default, UTC's with tz=utc."""
+    page = signed_in()
+    shown = {}
+    for zone in ("local", "utc"):
+        page.goto(f"{console.url}/?tz={zone}")
+        page.wait_for_function("() => echarts.getInstanceByDom(document.getElementById('chart-rooms'))")
+        times = json.loads(page.inner_text("#dashboard-data"))["times"]
+        axis = page.evaluate("() => echarts.getInstanceByDom(document.getElementById('chart-rooms'))"
+                             ".getOption().xAxis[0].data")
+        shown[zone] = [(t, label) for t, label in zip(times, axis, strict=True) if ":" in label]
+        assert shown[zone]
+    for zone, tz in (("local", BERLIN), ("utc", UTC)):
+        for t, label in shown[zone]:
+            at = datetime.fromisoformat(t.replace("Z", "+00:00")) if isinstance(t, str) else \
+                datetime.fromtimestamp(t / 1000, tz=UTC)
+            hour = at.astimezone(tz).hour
+            assert label.startswith(f"{hour % 12 or 12:02d}:"), (zone, t, label)
