@@ -108,12 +108,36 @@ def browser() -> Iterator[Any]:
 SCREENSHOTS = Path(os.environ.get("VI_SCREENSHOTS") or Path(tempfile.gettempdir()) / "video-insights-screenshots")
 
 
+# Marks by what a test needs, so that they can't be forgotten on a new test (docs/development.md):
+# `slow`: a browser, a real call, or more than one engine; `solo`: the machine to itself (real WebRTC
+# calls whose quality is measured, or deadlines of a second or two), run after the parallel part.
+CROSS_ENGINE = {"test_engines_agree.py", "test_postgres.py", "test_clickhouse.py", "test_cluster_ddl.py",
+                "test_many_processes.py"}
+SOLO = {"test_live.py", "test_crash_durability.py"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        path = item.path
+        e2e = path.parent.name == "e2e"
+        if e2e or "browser" in getattr(item, "fixturenames", ()) or path.name in CROSS_ENGINE:
+            item.add_marker(pytest.mark.slow)
+        if e2e or path.name in SOLO:
+            item.add_marker(pytest.mark.solo)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Once a run: in the controller (xdist workers have `workerinput`), not in each worker's session,
+    # which would delete what the other workers saved.
+    if not hasattr(config, "workerinput"):
+        for old in SCREENSHOTS.glob("*.png"):
+            old.unlink()
+
+
 @pytest.fixture(scope="session")
 def screenshot_dir() -> Path:
     """Where browser tests save screenshots; the run's summary prints it so a person can look."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for old in SCREENSHOTS.glob("*.png"):
-        old.unlink()
     return SCREENSHOTS
 
 

@@ -21,7 +21,7 @@ import httpx
 import orjson
 import uvicorn
 
-from video_insights.processing.getstats import snapshot_to_gateway_payload
+from video_insights.ingest.getstats import snapshot_to_gateway_payload
 
 SERIES = Path(__file__).parent / "data" / "getstats" / "chromium156"
 SDK_VERSION = "2.36.0"
@@ -109,8 +109,8 @@ def running(cmd: list[str], ready_url: str, what: str, env: dict[str, str] | Non
 @contextmanager
 def serving(app: Any, port: int | None = None) -> Iterator[str]:
     """Run `app` on `port` (else a free one) until the block ends; yields its base URL."""
-    port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio")
+    # Port 0 lets the kernel choose while binding, so parallel test processes can't pick the same one.
+    config = uvicorn.Config(app, host="127.0.0.1", port=port or 0, log_level="warning", ws="websockets-sansio")
     server = uvicorn.Server(config)
     services = getattr(app.state, "services", None)
     if services is not None:  # live-view streams end when the server starts to stop, as under `serve`
@@ -122,6 +122,7 @@ def serving(app: Any, port: int | None = None) -> Iterator[str]:
         if time.time() > deadline or not thread.is_alive():
             raise RuntimeError("the test server did not start")
         time.sleep(0.02)
+    port = port or int(server.servers[0].sockets[0].getsockname()[1])
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -209,9 +210,10 @@ def callback_room(url: str, account_sid: str, auth_token: str, room_name: str) -
 
 class Receiver:
     """A real HTTP server on 127.0.0.1 that takes alert deliveries: it records each request (headers,
-    raw body, when) and answers the next status of `answers` (200 once they run out)."""
+    raw body, when) and answers the next status of `answers` (200 once they run out), `delay_s` after
+    the request came."""
 
-    def __init__(self, port: int | None = None, answers: list[int] | None = None) -> None:
+    def __init__(self, port: int | None = None, answers: list[int] | None = None, delay_s: float = 0) -> None:
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
         self.answers = list(answers or [])
@@ -225,6 +227,7 @@ class Receiver:
                 with outer.lock:
                     outer.received.append(({k.lower(): v for k, v in self.headers.items()}, body, time.time()))
                     status = outer.answers.pop(0) if outer.answers else 200
+                time.sleep(delay_s)
                 self.send_response(status)
                 self.send_header("content-length", "0")
                 self.end_headers()

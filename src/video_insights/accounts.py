@@ -12,7 +12,7 @@ import orjson
 
 from video_insights.errors import BadRequest, NotFound, Unauthorized
 from video_insights.model.ids import is_sid, new_sid, normalise_sid
-from video_insights.query.sql import q
+from video_insights.query import accounts as queries
 from video_insights.store.base import Store, WriteBatch, make_row
 
 
@@ -72,12 +72,12 @@ def create_account(store: Store, *, friendly_name: str | None = None, parent: st
 
 
 def find_account(store: Store, sid: str) -> Account | None:
-    _, rows = store.fetch(q("SELECT account_sid, auth_token, parent_account_sid, friendly_name, settings "
-                            "FROM accounts WHERE account_sid = :sid", sid=normalise_sid(sid)))
+    _, rows = store.fetch(queries.account(normalise_sid(sid)))
     if not rows:
         return None
-    a, token, parent, name, settings = rows[0]
-    return Account(a, token, parent, name, orjson.loads(settings) if settings else None)
+    a = queries.AccountRow._make(rows[0])
+    return Account(a.account_sid, a.auth_token, a.parent_account_sid, a.friendly_name,
+                   orjson.loads(a.settings) if a.settings else None)
 
 
 def get_account(store: Store, sid: str) -> Account:
@@ -88,15 +88,14 @@ def get_account(store: Store, sid: str) -> Account:
 
 
 def subaccounts(store: Store, sid: str) -> list[Account]:
-    _, rows = store.fetch(q("SELECT account_sid FROM accounts WHERE parent_account_sid = :sid "
-                            "ORDER BY created_ms, account_sid", sid=sid))
+    _, rows = store.fetch(queries.subaccounts(sid))
     return [get_account(store, r[0]) for r in rows]
 
 
 def update_settings(store: Store, sid: str, settings: dict[str, Any]) -> Account:
     a = get_account(store, sid)
     batch = WriteBatch()
-    _, rows = store.fetch(q("SELECT created_ms FROM accounts WHERE account_sid = :sid", sid=a.sid))
+    _, rows = store.fetch(queries.account_created(a.sid))
     batch.replace("accounts", make_row("accounts", account_sid=a.sid, parent_account_sid=a.parent_sid,
                                        friendly_name=a.friendly_name, auth_token=a.auth_token,
                                        created_ms=rows[0][0], settings=orjson.dumps(settings).decode()))
@@ -135,19 +134,17 @@ def create_key(store: Store, account_sid: str, *, sid: str | None = None, secret
 def _key_from(rows: list[tuple[Any, ...]]) -> ApiKey | None:
     if not rows:
         return None
-    sid, account, secret, lk = rows[0]
-    return ApiKey(sid, account, secret, lk)
+    k = queries.KeyRow._make(rows[0])
+    return ApiKey(k.key_sid, k.account_sid, k.secret, k.livekit_api_key)
 
 
 def find_key(store: Store, sid: str) -> ApiKey | None:
-    _, rows = store.fetch(q("SELECT key_sid, account_sid, secret, livekit_api_key FROM api_keys "
-                            "WHERE key_sid = :sid", sid=normalise_sid(sid) if is_sid(sid, "SK") else sid))
+    _, rows = store.fetch(queries.key(normalise_sid(sid) if is_sid(sid, "SK") else sid))
     return _key_from(rows)
 
 
 def find_key_by_livekit(store: Store, livekit_key: str) -> ApiKey | None:
-    _, rows = store.fetch(q("SELECT key_sid, account_sid, secret, livekit_api_key FROM api_keys "
-                            "WHERE livekit_api_key = :k", k=livekit_key))
+    _, rows = store.fetch(queries.key_by_livekit(livekit_key))
     return _key_from(rows)
 
 

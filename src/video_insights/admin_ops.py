@@ -2,15 +2,21 @@
 behalf when the server holds the store (DuckDB lets one process open a file).
 
 Each operation takes JSON-able arguments and returns a JSON-able result, so the same function serves
-both paths: `cli.remote.run` picks the path.
+both paths: `cli.remote.run` picks the path. A running `serve` tells where it listens through a control
+file beside the store it holds (`write_control`), which the CLI reads (`live_server`).
 """
 
 from __future__ import annotations
 
 import base64
+import os
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import orjson
 
 from video_insights import accounts
 from video_insights.errors import BadRequest
@@ -21,6 +27,40 @@ from video_insights.processing.pipeline import Pipeline
 from video_insights.settings import Settings
 from video_insights.store.base import Store
 from video_insights.store.retention import purge as purge_store
+
+
+def control_path(store_url: str) -> Path | None:
+    """`<file>.server.json` beside a DuckDB file, `<dir>.server.json` beside a chDB directory."""
+    for prefix in ("duckdb:///", "chdb://"):
+        if store_url.startswith(prefix):
+            return Path(store_url[len(prefix):].rstrip("/") + ".server.json")
+    return None
+
+
+def write_control(store_url: str, url: str) -> tuple[Path, str] | None:
+    """Called by `serve`: publish where the server listens, and the secret its admin route takes."""
+    path = control_path(store_url)
+    if path is None:
+        return None
+    token = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(orjson.dumps({"url": url, "pid": os.getpid(), "token": token}))
+    return path, token
+
+
+def live_server(store_url: str) -> dict[str, Any] | None:
+    """The control file's content if the process that wrote it still runs; None if there is none."""
+    path = control_path(store_url)
+    if path is None or not path.exists():
+        return None
+    try:
+        info: dict[str, Any] = orjson.loads(path.read_bytes())
+        os.kill(int(info["pid"]), 0)
+    except (OSError, ValueError, KeyError, TypeError, orjson.JSONDecodeError):
+        return None
+    return info
+
 
 
 @dataclass

@@ -10,8 +10,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from video_insights import __version__
+from video_insights.admin_ops import write_control
 from video_insights.alerts.delivery import AlertWorker
-from video_insights.cli.remote import write_control
 from video_insights.ingest.gateway import Gateway
 from video_insights.processing.pipeline import Pipeline
 from video_insights.processing.scheduler import Scheduler

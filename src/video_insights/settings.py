@@ -77,6 +77,13 @@ class Settings:
                                  "credential's own secret; empty = the credential's secret alone.")
     log_level: str = _f("info", "Log level.")
 
+    def days_kept(self, retention: str) -> tuple[int, int]:
+        """(days, days for go rooms) that a table with this retention policy ("data" or "dashboard", its
+        `retention` in store.schema) keeps its rows: purge's cutoffs, and ClickHouse's TTL."""
+        if retention == "dashboard":
+            return self.dashboard_retention_days, self.dashboard_retention_days_go
+        return self.retention_days, self.retention_days_go
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
         env = os.environ if environ is None else environ

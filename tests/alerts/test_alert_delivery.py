@@ -194,3 +194,30 @@ def test_the_guard_is_applied_at_delivery_and_a_deleted_rule_cancels(store: Any,
         worker.stop()
     (row,) = outbox.history(store, creds.account_sid)
     assert row["state"] == "cancelled" and receiver.received == []
+
+
+def test_a_round_tries_each_alert_once_however_long_its_attempts_take(store: Any) -> None:
+    """Two alerts posted side by side, one refused at once (its retry is due 0.1 s later), one whose
+    receiver takes 0.4 s: the refused one falls due again while the round is still on, and waits for
+    the next round, as its backoff says, instead of being posted again at once."""
+    refusing, slow = Receiver(answers=[503] * 10), Receiver(delay_s=0.4)
+    try:
+        creds = make_account(store)
+        batch = WriteBatch()
+        for n, receiver in enumerate((refusing, slow)):
+            rule = rules.create(store, rules.parse_rule(
+                {"trigger": {"type": "participant_issue", "issue_type": "packet_loss"}, "url": receiver.url},
+                creds.account_sid, allow_private=True))
+            batch.replace("alerts", outbox.decided(rule, outbox.Facts(
+                outbox.participant_alert_sid(rule.sid, f"PA{n}", "packet_loss"), "packet_loss", "RM1", f"PA{n}",
+                9.0, 5.0, ["audio"], int(time.time() * 1000), "http://x/")))
+        store.write(batch)
+        worker = AlertWorker(store, Settings.from_env({}, **FAST))
+        try:
+            assert worker.round() == 2
+            assert (len(refusing.received), len(slow.received)) == (1, 1)
+        finally:
+            worker.stop()
+    finally:
+        refusing.close()
+        slow.close()

@@ -44,21 +44,21 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
 
 @pytest.fixture
 def signed_in(browser: Any, console: Console) -> Iterator[Callable[..., Any]]:
-    """`signed_in(creds=console.demo)` → a Playwright page logged in as those credentials
-    (`color_scheme="dark"`: what prefers-color-scheme says)."""
+    """`signed_in(creds=console.demo)` → a Playwright page logged in as those credentials, to the
+    console's server or the one at `url` (`color_scheme="dark"`: what prefers-color-scheme says)."""
     pages: list[Any] = []
 
-    def open_page(creds: Creds | None = None, viewport: dict[str, int] | None = None,
+    def open_page(creds: Creds | None = None, viewport: dict[str, int] | None = None, url: str | None = None,
                   color_scheme: str = "light") -> Any:
-        creds = creds or console.demo
+        creds, base = creds or console.demo, url or console.url
         context = browser.new_context(viewport=viewport or {"width": 1440, "height": 900},
                                       timezone_id="Europe/Berlin", color_scheme=color_scheme)
         page = context.new_page()
-        page.goto(f"{console.url}/login")
+        page.goto(f"{base}/login")
         page.fill("#username", creds.account_sid)
         page.fill("#password", creds.auth_token)
         page.click("button[type=submit]")
-        page.wait_for_url(f"{console.url}/")
+        page.wait_for_url(f"{base}/")
         pages.append(context)
         return page
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from console.test_dashboard import series_sums
-from video_insights.analytics.client_segments import BROWSER_SDKS
+from video_insights.model.client_segments import BROWSER_SDKS
 from video_insights.query.filters import parse_time
 from video_insights.query.sql import q
 

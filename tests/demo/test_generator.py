@@ -271,7 +271,6 @@ def test_seed_demo_generates_once_and_redoes_an_interrupted_fill(tmp_path: Path)
 
 
 def test_demo_command(tmp_path: Path) -> None:
-    from video_insights.cli import demo_cmd  # noqa: F401  (registers the command)
     from video_insights.cli.main import main
 
     url = f"duckdb:///{tmp_path / 'cli.duckdb'}"

@@ -32,8 +32,6 @@ from support import Creds
 from video_insights.ingest.auth import mint_token
 from video_insights.model.ids import new_sid
 
-pytestmark = pytest.mark.slow
-
 SDK_DIR = Path(__file__).parent.parent / "sdk"
 FRAMES = Path(__file__).parent.parent / "data" / "twilio-video-js"
 # The StatsMonitor collects every second and publishes at its 10th, 20th and 30th collection.

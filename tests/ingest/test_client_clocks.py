@@ -17,8 +17,8 @@ from websockets.sync.client import ClientConnection, connect
 from support import Creds, getstats_series, shift_timestamps
 from video_insights.ingest.auth import mint_token
 from video_insights.ingest.clock import CLOCK_TOLERANCE_MS, MAX_CORRECTION_MS, ClientClock
+from video_insights.ingest.getstats import snapshot_to_gateway_payload
 from video_insights.model.ids import new_sid
-from video_insights.processing.getstats import snapshot_to_gateway_payload
 from video_insights.query.filters import iso
 from video_insights.query.sql import q
 

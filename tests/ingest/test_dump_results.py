@@ -10,10 +10,14 @@ receiving side of loss3_rtt150, where Chrome did report freezes); the table spea
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
 
+from video_insights.analytics.live import LiveRooms
+from video_insights.analytics.metrics import participant_metrics
+from video_insights.analytics.rooms import Scope
 from video_insights.ingest import dump_import
 from video_insights.processing.pipeline import Pipeline
 from video_insights.query.sql import q
@@ -46,8 +50,7 @@ def _tracks(store: DuckDBStore, participant: str) -> dict[str, tuple[float, floa
 
 
 def _issues(store: DuckDBStore, participant: str) -> dict[str, list[str]]:
-    _, rows = store.fetch(q("SELECT detected_issues FROM participants WHERE participant_sid = :p", p=participant))
-    details = orjson.loads(rows[0][0])
+    details = orjson.loads(_details(store, participant))
     return {d["issue_type"]: d["properties"]["media"] for d in details}
 
 
@@ -106,3 +109,43 @@ def test_failed_connection_ends_with_a_media_error(store, settings, creds):
     end_reason, issue_types = rows[0]
     assert end_reason == "media_connection_error"
     assert ",ice_failure," in issue_types
+
+
+def _received(store: DuckDBStore, settings: Settings, account: str, name: str
+              ) -> tuple[dump_import.ImportResult, dict[str, list[dict[str, Any]]], dict[str, str]]:
+    result = _import(store, settings, account, CHROME / name)
+    scope = Scope(account, frozenset([account]))
+    metrics = participant_metrics(LiveRooms(store, settings).view(scope, result.room_sid), result.participant_sid)
+    incoming: dict[str, list[dict[str, Any]]] = {}
+    for t in metrics["receive_tracks"]:
+        incoming.setdefault(t["kind"], []).append(t)
+    return result, incoming, {t["kind"]: t["track_sid"] for t in metrics["send"]}
+
+
+def test_a_loopback_dump_receives_its_own_tracks(store, settings, creds):
+    """Both peer connections of the recorded page are one participant: what it received is what it sent,
+    matched by the track SIDs derived from the media track ids both sides report (docs/receive.md)."""
+    result, incoming, sent = _received(store, settings, creds.account_sid, "loss8.json.gz")
+    assert {k: len(v) for k, v in incoming.items()} == {"audio": 1, "video": 1}
+    for kind, (track,) in incoming.items():
+        assert track["sender"]["participant_sid"] == result.participant_sid
+        assert track["sender"]["track_sid"] == sent[kind] == track["track_sid"]
+
+
+def test_received_tracks_the_sender_never_sent_have_no_sender(store, settings, creds):
+    """The simulcast page receives each layer as its own track, under ids the sending side never had
+    (`<id>-q`, `-h`, `-f`): those have no sender, and the video-freezes issue names one of them."""
+    result, incoming, sent = _received(store, settings, creds.account_sid, "loss3_rtt150.json.gz")
+    (audio,) = incoming["audio"]
+    assert audio["sender"]["track_sid"] == sent["audio"]
+    assert len(incoming["video"]) == 3 and all(t["sender"] is None for t in incoming["video"])
+    details = orjson.loads(_details(store, result.participant_sid))
+    freezes = next(d for d in details if d["issue_type"] == "video_freezes")
+    (frozen,) = freezes["properties"]["track_sids"]
+    track = next(t for t in incoming["video"] if t["track_sid"] == frozen)
+    assert sum(p["freezes_duration_s"] or 0 for p in track["points"]) > 0
+
+
+def _details(store: DuckDBStore, participant: str) -> str:
+    _, rows = store.fetch(q("SELECT detected_issues FROM participants WHERE participant_sid = :p", p=participant))
+    return str(rows[0][0])

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from video_insights.ingest.dumps import DumpFormatError, ParsedDump, parse_dump
-from video_insights.processing.getstats import snapshot_to_gateway_payload, snapshot_to_samples
+from video_insights.ingest.getstats import snapshot_to_gateway_payload, snapshot_to_samples
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 CALLS = DATA / "webrtc-internals" / "chromium156"

@@ -13,8 +13,8 @@ from websockets.sync.client import connect
 
 from support import gateway_reports, getstats_series, shift_timestamps
 from video_insights.ingest.auth import mint_token
+from video_insights.ingest.getstats import snapshot_to_gateway_payload
 from video_insights.model.ids import new_sid
-from video_insights.processing.getstats import snapshot_to_gateway_payload
 from video_insights.query.filters import iso
 
 

@@ -11,8 +11,8 @@ import orjson
 import pytest
 
 from video_insights.ingest.gateway_wire import StatsReport, report_rows, report_samples, salvage_report
+from video_insights.ingest.getstats import snapshot_to_gateway_payload
 from video_insights.model.ids import derived_sid
-from video_insights.processing.getstats import snapshot_to_gateway_payload
 from video_insights.processing.intervals import GATEWAY_PERIOD_MS
 from video_insights.processing.pipeline import sample_row
 

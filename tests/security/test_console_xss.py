@@ -113,11 +113,14 @@ def test_participant_graphs_and_pages(viewer: Any, server: Server, hostile: Sess
     url = f"/rooms/{hostile.room_sid}/participants/{hostile.participant_sid}"
     viewer.goto(server.url + url)
     viewer.wait_for_selector(".qchart canvas")
-    assert hover_over(viewer, ".qchart[data-metric=bitrate]") > 0, "the bitrate tooltip shows the limitation reason"
-    hover_over(viewer, ".qchart[data-metric=loss], .qchart[data-metric=rtt]")
+    shown = hover_over(viewer, "#panel-send .qchart[data-metric=bitrate]")
+    assert shown > 0, "the bitrate tooltip shows the limitation reason"
+    hover_over(viewer, "#panel-send .qchart[data-metric=loss], #panel-send .qchart[data-metric=rtt]")
     viewer.click("#tab-receive")
-    viewer.wait_for_selector("#receive-chart canvas")
-    assert hover_over(viewer, "#receive-chart") > 0, "the receive tooltip shows the peer connection id"
+    viewer.wait_for_selector("#panel-receive .qchart canvas")
+    hover_over(viewer, "#panel-receive .qchart[data-metric=bitrate]")
+    # Nobody published the received track here: its heading names it by the client's track id, as text.
+    assert "<img src=x" in viewer.inner_text("#panel-receive h3"), "the received track is named by its track id"
     assert_inert(viewer, "participant page")
     for page in (f"/rooms/{hostile.room_sid}", "/rooms?_range=24h", url):
         viewer.goto(server.url + page)
@@ -139,5 +142,5 @@ def test_live_view_and_live_graphs(viewer: Any, server: Server) -> None:
     viewer.goto(f"{server.url}/rooms/{live.room_sid}/participants/{live.participant_sid}")
     viewer.wait_for_selector(".qchart canvas")
     viewer.wait_for_timeout(1_500)  # the live stream's first update redraws the graphs
-    assert hover_over(viewer, ".qchart[data-metric=bitrate]") > 0
+    assert hover_over(viewer, "#panel-send .qchart[data-metric=bitrate]") > 0
     assert_inert(viewer, "live participant page")

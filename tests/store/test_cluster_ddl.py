@@ -66,7 +66,7 @@ def test_every_table_is_a_replicated_local_table_behind_a_distributed_one() -> N
             assert f"ENGINE = ReplicatedReplacingMergeTree({path}) " in local
         else:
             assert f"ENGINE = ReplicatedReplacingMergeTree({path}, updated_ms) " in local
-        assert f" ORDER BY ({', '.join(ddl.sort_key(table))})" in local
+        assert f" ORDER BY ({', '.join(table.sort_key)})" in local
         rule = ddl.ttl(table, SETTINGS)
         assert (f" TTL {rule}" in local) if rule else " TTL " not in local
         assert dist == (f"CREATE TABLE IF NOT EXISTS video_insights.{table.name} ON CLUSTER vi AS "

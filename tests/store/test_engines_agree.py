@@ -173,6 +173,8 @@ def test_window_queries_agree(pair: Pair) -> None:
     assert duck == ch and len(duck) > len(pids)
     duck, ch = pair.both(lambda s: s.fetch(samples.intervals_of(pair.account, pids[:10]))[1])
     assert duck == ch and len(duck) > 100
+    duck, ch = pair.both(lambda s: s.fetch(samples.receive_tracks_of(pair.account, pids[:10]))[1])
+    assert duck == ch and len(duck) > 100
     for pid in pids[:5]:
         duck, ch = pair.both(lambda s, p=pid: s.fetch(samples.intervals(pair.account, p))[1])
         assert duck == ch

@@ -12,6 +12,7 @@ from video_insights.query.filters import parse_room_query
 from video_insights.query.sql import bound, q, render
 from video_insights.store import Store
 from video_insights.store.base import WriteBatch, make_row
+from video_insights.store.schema import PREWHERE
 
 NAMES = ["a\\b", "a%b", "a_b", "ab", "AXB", "a\\\\b"]
 
@@ -97,13 +98,13 @@ def test_lag_over_a_series_starts_with_null(store: Store) -> None:
 def test_key_conditions_go_to_prewhere_on_clickhouse() -> None:
     lookup = q("SELECT * FROM rooms WHERE room_key = :k AND room_sid = :s AND account_sid IN :a AND room_status = 'x'",
                k=7, s="RM1", a=["AC1"])
-    assert render(lookup, "clickhouse") == (
+    assert render(lookup, "clickhouse", PREWHERE) == (
         "SELECT * FROM rooms PREWHERE room_sid = 'RM1' AND account_sid IN ('AC1') "
         "WHERE room_key = 7 AND room_status = 'x'")  # room_key and room_status are not in rooms' sort key
     assert render(lookup, "duckdb") == render(lookup, "duckdb").replace("PREWHERE", "")
     templated = bound("SELECT document FROM participant_metrics WHERE participant_sid = :p AND account_sid = :a",
                       p="PA1", a="AC1")
-    assert render(templated, "clickhouse") == ("SELECT document FROM participant_metrics "
+    assert render(templated, "clickhouse", PREWHERE) == ("SELECT document FROM participant_metrics "
                                                "PREWHERE participant_sid = 'PA1' AND account_sid = 'AC1'")
     untouched = [  # a disjunction, a subquery, a join, a table that is not ours
         "SELECT * FROM rooms WHERE room_sid = 'RM1' OR room_status = 'x'",
@@ -113,7 +114,7 @@ def test_key_conditions_go_to_prewhere_on_clickhouse() -> None:
         "WITH rooms AS (SELECT 'RM1' AS room_sid) SELECT * FROM rooms WHERE room_sid = 'RM1'",
     ]
     for sql in untouched:
-        assert "PREWHERE" not in render(q(sql), "clickhouse"), sql
+        assert "PREWHERE" not in render(q(sql), "clickhouse", PREWHERE), sql
 
 
 def test_an_older_version_never_shows_through_a_filter(store: Store) -> None:

@@ -10,13 +10,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from video_insights.alerts import outbox
 from video_insights.alerts.rules import PARTICIPANT_ISSUE, ROOMS_SHARE, Rule, list_rules, matches
 from video_insights.model.summaries import ParticipantSummary
-from video_insights.query.filters import condition
-from video_insights.query.sql import q
+from video_insights.query import rooms as room_queries
 from video_insights.settings import Settings
 from video_insights.store.base import Store, WriteBatch
 from video_insights.store.schema import ROOMS
@@ -65,12 +62,8 @@ class AlertDecider:
 
 def rooms_share(store: Store, rule: Rule, now: int) -> tuple[int, int]:
     """(rooms created in the rule's window that pass its filters, those of them with issues)."""
-    query: Any = q("SELECT count(*), sum(CASE WHEN issue_count > 0 THEN 1 ELSE 0 END) FROM rooms "
-                   "WHERE account_sid = :a AND create_ms >= :since", a=rule.account_sid,
-                   since=now - int(rule.trigger["window_minutes"]) * 60_000)
-    for f in rule.filters:
-        query = query.where(condition(f))
-    _, rows = store.fetch(query)
+    since = now - int(rule.trigger["window_minutes"]) * 60_000
+    _, rows = store.fetch(room_queries.window_counts(rule.account_sid, since, rule.filters))
     total, with_issues = rows[0] if rows else (0, 0)
     return int(total or 0), int(with_issues or 0)
 

@@ -109,10 +109,15 @@ class AlertWorker:
                 self.on_accounts(frozenset(r.account_sid for r in rules if r.type == PARTICIPANT_ISSUE))
             decide.windows(self.store, self.settings, rules, now)
         posted = 0
+        tried: set[str] = set()
         while not self._stop.is_set():
-            claimed = self._claim(outbox.due(self.store, now, PARALLEL), now)
+            # Each alert once a round: a failed one whose retry falls due before the round ends waits
+            # for the next round, as its backoff says, instead of being tried again at once.
+            due = [r for r in outbox.due(self.store, now, PARALLEL) if r["alert_sid"] not in tried]
+            claimed = self._claim(due, now)
             if not claimed:
                 break
+            tried.update(r["alert_sid"] for r in claimed)
             done = list(self._pool.map(self._deliver, claimed))
             outbox.write(self.store, done)
             posted += len(done)

@@ -22,8 +22,9 @@ import orjson
 
 from video_insights.alerts.rules import PARTICIPANT_ISSUE, Rule
 from video_insights.model.ids import derived_sid
+from video_insights.query import alerts as alert_queries
 from video_insights.query.filters import iso
-from video_insights.query.sql import q, rows_as_dicts
+from video_insights.query.sql import rows_as_dicts
 from video_insights.store.base import Store, WriteBatch, make_row
 from video_insights.store.schema import ALERTS
 
@@ -108,31 +109,26 @@ def existing(store: Store, account_sid: str, sids: list[str]) -> set[str]:
     """Which of these alerts were decided already."""
     if not sids:
         return set()
-    _, rows = store.fetch(q("SELECT alert_sid FROM alerts WHERE account_sid = :a AND alert_sid IN :s",
-                            a=account_sid, s=sorted(set(sids))))
+    _, rows = store.fetch(alert_queries.decided(account_sid, sids))
     return {r[0] for r in rows}
 
 
 def latest_of_rule(store: Store, account_sid: str, rule_sid: str) -> tuple[str, int] | None:
     """(sid, fired_ms) of the rule's most recent alert."""
-    _, rows = store.fetch(q("SELECT alert_sid, fired_ms FROM alerts WHERE account_sid = :a AND rule_sid = :r "
-                            "ORDER BY fired_ms DESC, alert_sid LIMIT 1", a=account_sid, r=rule_sid))
+    _, rows = store.fetch(alert_queries.latest_of_rule(account_sid, rule_sid))
     return (str(rows[0][0]), int(rows[0][1])) if rows else None
 
 
 def due(store: Store, now: int, limit: int) -> list[dict[str, Any]]:
     """Pending alerts whose next attempt is due and which no live lease holds."""
-    cols, rows = store.fetch(q(
-        "SELECT * FROM alerts WHERE state = :p AND next_ms <= :now AND coalesce(lease_until_ms, 0) < :now "
-        "ORDER BY next_ms, alert_sid LIMIT :n", p=PENDING, now=now, n=limit))
+    cols, rows = store.fetch(alert_queries.due(PENDING, now, limit))
     return rows_as_dicts(cols, rows)
 
 
 def by_sid(store: Store, account_sid: str | None, sids: list[str]) -> dict[str, dict[str, Any]]:
     if not sids:
         return {}
-    where = "alert_sid IN :s" + ("" if account_sid is None else " AND account_sid = :a")
-    cols, rows = store.fetch(q(f"SELECT * FROM alerts WHERE {where}", s=sorted(set(sids)), a=account_sid))
+    cols, rows = store.fetch(alert_queries.by_sid(account_sid, sids))
     return {r["alert_sid"]: r for r in rows_as_dicts(cols, rows)}
 
 
@@ -175,14 +171,8 @@ def after_attempt(row: dict[str, Any], now: int, outcome: dict[str, Any], ok: bo
 
 def history(store: Store, account_sid: str, *, rule_sid: str | None = None, state: str | None = None,
             limit: int = 50, page: int = 0) -> list[dict[str, Any]]:
-    where = ["account_sid = :a"]
-    if rule_sid is not None:
-        where.append("rule_sid = :r")
-    if state is not None:
-        where.append("state = :st")
-    cols, rows = store.fetch(q(f"SELECT * FROM alerts WHERE {' AND '.join(where)} "
-                               "ORDER BY fired_ms DESC, alert_sid LIMIT :n OFFSET :o",
-                               a=account_sid, r=rule_sid, st=state, n=limit, o=page * limit))
+    cols, rows = store.fetch(alert_queries.history(account_sid, rule_sid=rule_sid, state=state, limit=limit,
+                                                   offset=page * limit))
     return rows_as_dicts(cols, rows)
 
 

@@ -20,9 +20,10 @@ from video_insights.alerts import urls
 from video_insights.errors import BadRequest, NotFound
 from video_insights.model.ids import new_sid
 from video_insights.model.issues import IssueType
+from video_insights.query import alerts as alert_queries
 from video_insights.query.fields import FieldType
 from video_insights.query.filters import Filter, iso, parse_filter
-from video_insights.query.sql import q, rows_as_dicts, untag
+from video_insights.query.sql import rows_as_dicts, untag
 from video_insights.store.base import Store, WriteBatch, make_row
 from video_insights.store.schema import ALERT_RULES
 
@@ -175,17 +176,12 @@ def create(store: Store, rule: Rule) -> Rule:
 
 def list_rules(store: Store, account_sid: str | None = None, *, deleted: bool = False) -> list[Rule]:
     """An account's rules (every account's, with None), oldest first; with `deleted`, deleted ones too."""
-    where = [] if account_sid is None else ["account_sid = :a"]
-    if not deleted:
-        where.append("deleted_ms IS NULL")
-    cols, rows = store.fetch(q(f"SELECT * FROM alert_rules {'WHERE ' + ' AND '.join(where) if where else ''} "
-                               "ORDER BY created_ms, rule_sid", a=account_sid))
+    cols, rows = store.fetch(alert_queries.rules(account_sid, deleted=deleted))
     return [_from_row(r) for r in rows_as_dicts(cols, rows)]
 
 
 def get(store: Store, account_sid: str, sid: str) -> Rule:
-    cols, rows = store.fetch(q("SELECT * FROM alert_rules WHERE account_sid = :a AND rule_sid = :s "
-                               "AND deleted_ms IS NULL", a=account_sid, s=sid))
+    cols, rows = store.fetch(alert_queries.rule(account_sid, sid))
     if not rows:
         raise NotFound(f"alert rule {sid} not found")
     return _from_row(rows_as_dicts(cols, rows)[0])

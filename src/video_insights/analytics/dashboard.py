@@ -7,10 +7,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from video_insights.analytics.client_segments import browser_segment_sql
 from video_insights.errors import BadRequest
+from video_insights.query import facts as fact_queries
 from video_insights.query.filters import iso, parse_range, parse_time
-from video_insights.query.sql import q
 from video_insights.store.base import Store
 
 HOUR_MS = 3_600_000
@@ -18,7 +17,7 @@ DAY_MS = 86_400_000
 GRANULARITIES = {"hour": HOUR_MS, "day": DAY_MS}
 SEGMENTS = {"device_manufacturer": "device_manufacturer", "os": "os_name", "browser": "browser_name",
             "sdk": "sdk_name", "signaling_region": "signaling_region", "end_reason": "end_reason"}
-ISSUE_FILTERS = ("all", "with", "without")
+ISSUE_FILTERS = fact_queries.ISSUE_FILTERS
 TOP_VALUES = 6
 FILTER_REACH_DAYS = 7
 
@@ -70,10 +69,7 @@ def _bucketed(rows: list[tuple[Any, ...]]) -> dict[int, tuple[Any, ...]]:
 
 
 def rooms_graph(store: Store, account: str, w: Window) -> dict[str, Any]:
-    _, rows = store.fetch(q(
-        "SELECT create_ms - create_ms % :step AS b, count(*), sum(CASE WHEN has_issues THEN 1 ELSE 0 END) "
-        "FROM room_facts WHERE account_sid = :a AND create_ms >= :since AND create_ms < :until GROUP BY b",
-        a=account, since=w.since, until=w.until, step=w.step))
+    _, rows = store.fetch(fact_queries.rooms_by_bucket(account, w.since, w.until, w.step))
     got = _bucketed(rows)
     buckets = [{"time": iso(b), "partial": w.partial(b), "rooms": int(got.get(b, (0, 0))[0]),
                 "rooms_with_issues": int(got.get(b, (0, 0))[1] or 0)} for b in w.buckets()]
@@ -86,14 +82,8 @@ def participants_graph(store: Store, account: str, w: Window, segment: str, issu
         raise BadRequest(f"segment: expected one of {', '.join(SEGMENTS)}, got {segment!r}")
     if issues not in ISSUE_FILTERS:
         raise BadRequest(f"issues: expected one of {', '.join(ISSUE_FILTERS)}, got {issues!r}")
-    issue_cond = {"all": "TRUE", "with": "has_issues", "without": "NOT coalesce(has_issues, FALSE)"}[issues]
-    column = SEGMENTS[segment]
-    value = browser_segment_sql() if segment == "browser" else q(f"coalesce({column}, 'Unknown')")
-    _, rows = store.fetch(q(
-        f"SELECT join_ms - join_ms % :step AS b, :value AS v, count(*) "
-        f"FROM participant_facts WHERE account_sid = :a AND join_ms >= :since AND join_ms < :until "
-        f"AND {issue_cond} GROUP BY b, v",
-        a=account, since=w.since, until=w.until, step=w.step, value=value))
+    value = fact_queries.browser_segment() if segment == "browser" else fact_queries.segment_value(SEGMENTS[segment])
+    _, rows = store.fetch(fact_queries.participants_by_bucket(account, w.since, w.until, w.step, value, issues))
     totals: dict[str, int] = defaultdict(int)
     for _, v, n in rows:
         totals[v] += int(n)
@@ -111,14 +101,8 @@ def participants_graph(store: Store, account: str, w: Window, segment: str, issu
 
 def _minutes(store: Store, account: str, since: int, until: int, step: int) -> tuple[dict[int, float],
                                                                                       dict[int, float]]:
-    _, prow = store.fetch(q(
-        "SELECT join_ms - join_ms % :step AS b, sum(coalesce(duration_sec, 0)) / 60.0 FROM participant_facts "
-        "WHERE account_sid = :a AND join_ms >= :since AND join_ms < :until GROUP BY b",
-        a=account, since=since, until=until, step=step))
-    _, rrow = store.fetch(q(
-        "SELECT create_ms - create_ms % :step AS b, sum(coalesce(recording_sec, 0)) / 60.0 FROM room_facts "
-        "WHERE account_sid = :a AND create_ms >= :since AND create_ms < :until GROUP BY b",
-        a=account, since=since, until=until, step=step))
+    _, prow = store.fetch(fact_queries.participant_minutes(account, since, until, step))
+    _, rrow = store.fetch(fact_queries.recording_minutes(account, since, until, step))
     return ({int(b): float(m or 0) for b, m in prow}, {int(b): float(m or 0) for b, m in rrow})
 
 
@@ -153,8 +137,7 @@ class PreviousPeriod:
 
 def previous_period(store: Store, account: str, w: Window) -> PreviousPeriod:
     shift = w.span - w.span % w.step if w.span % w.step else w.span
-    # With the count: ClickHouse's min() over no rows is 0, not NULL.
-    _, rows = store.fetch(q("SELECT min(create_ms), count(*) FROM room_facts WHERE account_sid = :a", a=account))
+    _, rows = store.fetch(fact_queries.first_room(account))
     first = int(rows[0][0]) if rows and rows[0][1] else None
     return PreviousPeriod(shift, w.since - shift, w.until - shift, first, w.step)
 

@@ -17,10 +17,11 @@ from typing import Any
 from video_insights.analytics import rooms
 from video_insights.analytics.rooms import Scope
 from video_insights.errors import NotFound
-from video_insights.model.ids import sid_key
 from video_insights.model.vocabulary import RoomStatus
 from video_insights.processing.room_summary import RoomSummarizer
-from video_insights.query.sql import q, rows_as_dicts
+from video_insights.query import events as event_queries
+from video_insights.query import senders as sender_queries
+from video_insights.query.sql import rows_as_dicts
 from video_insights.settings import Settings
 from video_insights.store.base import Store, WriteBatch
 from video_insights.store.schema import PARTICIPANTS, ROOMS, TRACKS
@@ -36,6 +37,7 @@ class RoomView:
         self.live = live
         self._participants = participants or []
         self._tracks = tracks or []
+        self._identities: dict[str, str | None] | None = None
 
     @property
     def account_sid(self) -> str:
@@ -65,6 +67,23 @@ class RoomView:
             return rooms.participant_tracks(self.store, self.account_sid, self.room_sid, participant_sid)
         return [t for t in self._tracks if t["participant_sid"] == participant_sid]
 
+    def published(self) -> list[dict[str, Any]]:
+        """Every track published in the room: participant_sid, track_sid, kind, name."""
+        if not self.live:
+            cols, rows = self.store.fetch(sender_queries.room_tracks(self.account_sid, self.room_sid,
+                                                                     sorted(self.identities())))
+            return rows_as_dicts(cols, rows)
+        return [{k: t[k] for k in ("participant_sid", "track_sid", "kind", "name")} for t in self._tracks]
+
+    def identities(self) -> dict[str, str | None]:
+        """Everyone in the room: participant SID → identity (read once per view)."""
+        if not self.live:
+            if self._identities is None:
+                _, rows = self.store.fetch(sender_queries.room_identities(self.account_sid, self.room_sid))
+                self._identities = {str(sid): identity for sid, identity in rows}
+            return self._identities
+        return {p["participant_sid"]: p["participant_identity"] for p in self._participants}
+
 
 class LiveRooms:
     def __init__(self, store: Store, settings: Settings) -> None:
@@ -92,7 +111,5 @@ class LiveRooms:
 
     def _account_with_events(self, scope: Scope, room_sid: str) -> str | None:
         """Which of the scope's accounts has events of a room not summarised yet."""
-        _, found = self.store.fetch(q(
-            "SELECT account_sid FROM events WHERE room_key = :key AND room_sid = :sid AND account_sid IN :accounts "
-            "LIMIT 1", key=sid_key(room_sid), sid=room_sid, accounts=sorted(scope.reachable)))
+        _, found = self.store.fetch(event_queries.account_with_room(scope.reachable, room_sid))
         return str(found[0][0]) if found else None

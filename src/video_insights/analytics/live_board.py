@@ -25,11 +25,12 @@ from typing import Any
 import orjson
 
 from video_insights.model.issues import IssueType
-from video_insights.model.vocabulary import ParticipantStatus, RoomStatus
 from video_insights.processing.intervals import INTERVAL_MS
 from video_insights.processing.room_summary import account_issue_configs
+from video_insights.query import participants as participant_queries
+from video_insights.query import rooms as room_queries
 from video_insights.query import samples
-from video_insights.query.sql import bound, rows_as_dicts, untag
+from video_insights.query.sql import rows_as_dicts, untag
 from video_insights.settings import Settings
 from video_insights.store.base import Store
 
@@ -76,9 +77,10 @@ def last_intervals(rows: Sequence[Sequence[Any]], joined: dict[str, int | None],
                    ) -> dict[str, LastInterval]:
     """Rows of `samples.intervals_of` → each participant's latest reliable interval: bitrates summed
     over its tracks (send) and peer connections (receive), the worst loss and RTT among them."""
+    intervals = [samples.IntervalRow._make(r) for r in rows]
     buckets: dict[str, list[int]] = defaultdict(list)
-    for r in rows:
-        buckets[r[0]].append(int(r[5]))
+    for r in intervals:
+        buckets[r.participant_sid].append(int(r.bucket_ms))
     chosen: dict[str, int] = {}
     for pid, seen in buckets.items():
         latest, oldest = max(seen), min(seen)
@@ -87,17 +89,17 @@ def last_intervals(rows: Sequence[Sequence[Any]], joined: dict[str, int | None],
             continue  # only the bucket whose first sample's delta reaches back before the scan
         chosen[pid] = latest
     out: dict[str, LastInterval] = {}
-    for pid, side, _sid, _kind, _codec, bucket, bitrate, loss, rtt, *_ in rows:
-        if chosen.get(pid) != int(bucket):
+    for r in intervals:
+        if chosen.get(r.participant_sid) != int(r.bucket_ms):
             continue
-        last = out.setdefault(pid, LastInterval(int(bucket)))
-        if side == "send":
-            last.send_bps = _add(last.send_bps, bitrate)
-            last.send_loss_pct = _worst(last.send_loss_pct, loss)
-            last.rtt_ms = _worst(last.rtt_ms, rtt)
+        last = out.setdefault(r.participant_sid, LastInterval(int(r.bucket_ms)))
+        if r.side == "send":
+            last.send_bps = _add(last.send_bps, r.bitrate)
+            last.send_loss_pct = _worst(last.send_loss_pct, r.loss)
+            last.rtt_ms = _worst(last.rtt_ms, r.rtt)
         else:
-            last.recv_bps = _add(last.recv_bps, bitrate)
-            last.recv_loss_pct = _worst(last.recv_loss_pct, loss)
+            last.recv_bps = _add(last.recv_bps, r.bitrate)
+            last.recv_loss_pct = _worst(last.recv_loss_pct, r.loss)
     return out
 
 
@@ -134,14 +136,17 @@ class Board:
 
 
 def thresholds_of(store: Store, settings: Settings, account: str) -> dict[str, float | None]:
-    """The loss and RTT thresholds the live view compares with, and the participant graphs draw: the
-    account's current ones, none for a switched-off issue."""
+    """The loss and RTT thresholds the live view compares with, and those the participant graphs draw
+    (also jitter, and video freezes as a percentage of the time): the account's current ones, none for a
+    switched-off issue."""
     configs = account_issue_configs(store, settings, account)
 
     def line(t: IssueType) -> float | None:
         return configs[t].threshold if configs[t].enabled else None
 
-    return {"packet_loss_pct": line(IssueType.PACKET_LOSS), "rtt_ms": line(IssueType.ROUND_TRIP_TIME)}
+    frozen = line(IssueType.VIDEO_FREEZES)
+    return {"packet_loss_pct": line(IssueType.PACKET_LOSS), "rtt_ms": line(IssueType.ROUND_TRIP_TIME),
+            "jitter_ms": line(IssueType.HIGH_JITTER), "frozen_pct": None if frozen is None else 100 * frozen}
 
 
 def crossed(last: LastInterval | None, thresholds: dict[str, float | None]) -> list[str]:
@@ -181,17 +186,12 @@ def _participant_rank(p: dict[str, Any]) -> tuple[int, int, int]:
 
 def _presence(store: Store, account: str) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
     """The account's rooms in progress (at most MAX_ROOMS) and their participants in progress, by room."""
-    cols, rows = store.fetch(bound(
-        f"SELECT {', '.join(_ROOM_COLUMNS)} FROM rooms WHERE account_sid = :a AND room_status = :s "
-        "ORDER BY issue_count DESC NULLS LAST, create_ms, room_sid LIMIT :n",
-        a=account, s=RoomStatus.IN_PROGRESS.value, n=MAX_ROOMS))
+    cols, rows = store.fetch(room_queries.in_progress(_ROOM_COLUMNS, account, MAX_ROOMS))
     rooms = rows_as_dicts(cols, rows)
     by_room: dict[str, list[dict[str, Any]]] = defaultdict(list)
     if rooms:
-        cols, rows = store.fetch(bound(
-            f"SELECT {', '.join(_PARTICIPANT_COLUMNS)} FROM participants WHERE account_sid = :a "
-            "AND status = :s AND room_sid IN :rooms", a=account, s=ParticipantStatus.IN_PROGRESS.value,
-            rooms=[r["room_sid"] for r in rooms]))
+        cols, rows = store.fetch(participant_queries.in_progress_in(_PARTICIPANT_COLUMNS, account,
+                                                                    [r["room_sid"] for r in rooms]))
         for p in rows_as_dicts(cols, rows):
             by_room[p["room_sid"]].append(p)
     return rooms, by_room

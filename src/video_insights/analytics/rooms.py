@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlglot import exp
 
 from video_insights.errors import BadRequest, NotFound
-from video_insights.model.ids import sid_key
-from video_insights.model.vocabulary import RoomStatus
-from video_insights.query.fields import ROOM_FIELDS_BY_NAME
-from video_insights.query.filters import RoomQuery, condition, iso, parse_range
-from video_insights.query.sql import q, rows_as_dicts, untag, value
+from video_insights.query import participants as participant_queries
+from video_insights.query import rooms as room_queries
+from video_insights.query import tracks as track_queries
+from video_insights.query.filters import RoomQuery, iso
+from video_insights.query.sql import rows_as_dicts, untag
 from video_insights.store.base import Store
 from video_insights.store.schema import PARTICIPANTS, ROOMS
 
-DAY_MS = 86_400_000
-
+if TYPE_CHECKING:  # conditions pass through here; they are built in query/
+    from sqlglot import exp
 
 @dataclass(frozen=True)
 class Scope:
@@ -89,39 +88,11 @@ def participant_json(row: dict[str, Any], base_url: str) -> dict[str, Any]:
     }
 
 
-def _time_window(rq: RoomQuery, default_completed_24h: bool, now: int) -> list[exp.Expr]:
-    conds: list[exp.Expr] = []
-    if rq.range:
-        conds.append(exp.column("create_ms") >= value(now - parse_range(rq.range)))
-    if rq.since_ms is not None:
-        conds.append(exp.column("create_ms") >= value(rq.since_ms))
-    if rq.until_ms is not None:
-        conds.append(exp.column("create_ms") < value(rq.until_ms))
-    if not conds and default_completed_24h:
-        conds.append(exp.column("end_ms") >= value(now - DAY_MS))
-        conds.append(exp.column("room_status").eq(value(RoomStatus.COMPLETED.value)))
-    return conds
-
-
-def _conditions(account_sid: str, rq: RoomQuery, extra: list[exp.Expr] | None, default_completed_24h: bool,
-                now: int) -> list[exp.Expr]:
-    conds = [exp.column("account_sid").eq(value(account_sid)), *_time_window(rq, default_completed_24h, now)]
-    conds += [condition(f) for f in rq.filters] + (extra or [])
-    if rq.search:
-        conds.append(exp.func("upper", exp.column("room_sid")).like(value(rq.search.upper() + "%")))
-    return conds
-
-
 def list_rooms(store: Store, account_sid: str, rq: RoomQuery, *, extra: list[exp.Expr] | None = None,
                default_completed_24h: bool = False, now: int | None = None) -> list[dict[str, Any]]:
     now = int(time.time() * 1000) if now is None else now
-    conds = _conditions(account_sid, rq, extra, default_completed_24h, now)
-    sort_col = ROOM_FIELDS_BY_NAME[rq.sort].column
-    query = (exp.select(*ROOMS.column_names).from_("rooms").where(exp.and_(*conds))
-             .order_by(exp.Ordered(this=exp.column(sort_col), desc=rq.descending, nulls_first=False),
-                       exp.Ordered(this=exp.column("room_sid"), desc=rq.descending))
-             .limit(rq.size + 1).offset(rq.page * rq.size))
-    cols, rows = store.fetch(query)
+    cols, rows = store.fetch(room_queries.room_list(ROOMS.column_names, account_sid, rq, extra=extra or (),
+                                                    default_completed_24h=default_completed_24h, now=now))
     return rows_as_dicts(cols, rows)
 
 
@@ -142,50 +113,34 @@ def count_rooms(store: Store, account_sid: str, rq: RoomQuery, *, now: int | Non
     """The number of rooms `list_rooms` pages through for `rq`. DuckDB and PostgreSQL count them all
     (an index-free scan of one account's rooms takes milliseconds); ClickHouse counts up to COUNT_CAP."""
     now = int(time.time() * 1000) if now is None else now
-    matching = exp.select("room_sid").from_("rooms").where(exp.and_(*_conditions(account_sid, rq, None, False, now)))
     capped = store.dialect == "clickhouse"
-    if capped:
-        matching = matching.limit(COUNT_CAP + 1)
-    _, rows = store.fetch(exp.select(exp.func("count", exp.Star())).from_(matching.subquery("matching")))
+    _, rows = store.fetch(room_queries.room_count(account_sid, rq, now=now, cap=COUNT_CAP if capped else None))
     n = int(rows[0][0])
     return RoomsTotal(COUNT_CAP, False) if capped and n > COUNT_CAP else RoomsTotal(n, True)
 
 
 def find_room(store: Store, scope: Scope, room_sid: str) -> dict[str, Any] | None:
     """The room's stored summary, if one of the scope's accounts has it."""
-    cols, rows = store.fetch(q("SELECT * FROM rooms WHERE room_key = :key AND room_sid = :sid "
-                               "AND account_sid IN :accounts", key=sid_key(room_sid), sid=room_sid,
-                               accounts=sorted(scope.reachable)))
+    cols, rows = store.fetch(room_queries.room_in(scope.reachable, room_sid))
     return rows_as_dicts(cols, rows)[0] if rows else None
 
 
 def list_participants(store: Store, account_sid: str, room_sid: str, page: int, size: int
                       ) -> list[dict[str, Any]]:
-    cols = ", ".join(PARTICIPANTS.column_names)
-    c, rows = store.fetch(q(
-        f"SELECT {cols} FROM participants WHERE room_key = :key AND room_sid = :r AND account_sid = :a "
-        "ORDER BY join_ms, participant_sid LIMIT :lim OFFSET :off",
-        key=sid_key(room_sid), a=account_sid, r=room_sid, lim=size + 1, off=page * size))
+    c, rows = store.fetch(participant_queries.of_room(PARTICIPANTS.column_names, account_sid, room_sid,
+                                                      limit=size + 1, offset=page * size))
     return rows_as_dicts(c, rows)
 
 
 def get_participant(store: Store, scope: Scope, room_sid: str, participant_sid: str) -> dict[str, Any]:
-    cols, rows = store.fetch(q(
-        "SELECT * FROM participants WHERE participant_key = :key AND participant_sid = :p AND room_sid = :r "
-        "AND account_sid IN :accounts", key=sid_key(participant_sid), r=room_sid, p=participant_sid,
-        accounts=sorted(scope.reachable)))
+    cols, rows = store.fetch(participant_queries.participant_in(scope.reachable, room_sid, participant_sid))
     if not rows:
         raise NotFound(f"participant {participant_sid} not found in room {room_sid}")
     return rows_as_dicts(cols, rows)[0]
 
 
 def participant_tracks(store: Store, account_sid: str, room_sid: str, participant_sid: str) -> list[dict[str, Any]]:
-    # The room is redundant for the answer, but ClickHouse orders tracks by (account, room, participant):
-    # without it a lookup reads every track of the account.
-    cols, rows = store.fetch(q(
-        "SELECT * FROM tracks WHERE participant_key = :key AND participant_sid = :p AND room_sid = :r "
-        "AND account_sid = :a ORDER BY first_ms, track_sid", key=sid_key(participant_sid), a=account_sid,
-        r=room_sid, p=participant_sid))
+    cols, rows = store.fetch(track_queries.of_participant(account_sid, room_sid, participant_sid))
     return rows_as_dicts(cols, rows)
 
 

@@ -9,12 +9,12 @@ from urllib.parse import urlparse
 import click
 
 from video_insights.cli import remote
-from video_insights.cli.main import emit, fails_cleanly, main, settings_for, sid_option, store_option
+from video_insights.cli.common import emit, fails_cleanly, settings_for, sid_option, store_option
 from video_insights.ingest.auth import mint_token
 from video_insights.model.vocabulary import RoomType
 
 
-@main.command()
+@click.command()
 @click.option("--cluster", default=None, metavar="NAME",
               help="A ClickHouse cluster (clickhouse:// stores): Replicated tables ON CLUSTER NAME behind "
                    "Distributed tables sharded by account.")
@@ -41,7 +41,7 @@ def migrate(cluster: str | None, print_only: bool, store: str | None) -> None:
     emit(remote.run(settings, "migrate", **({"cluster": cluster} if cluster is not None else {})))
 
 
-@main.group("accounts")
+@click.group("accounts")
 def accounts_group() -> None:
     """Accounts and subaccounts."""
 
@@ -72,7 +72,7 @@ def accounts_settings(account: str, changes: tuple[str, ...], store: str | None)
     emit(remote.run(settings_for(store), "accounts_settings", account=account, changes=list(changes)))
 
 
-@main.group("keys")
+@click.group("keys")
 def keys_group() -> None:
     """API keys (sign access tokens) and LiveKit key pairs (verify webhooks)."""
 
@@ -92,7 +92,7 @@ def keys_create(account: str, sid: str | None, secret: str | None, livekit_key: 
                     livekit_key=livekit_key, livekit_secret=livekit_secret))
 
 
-@main.command()
+@click.command()
 @click.option("--account", required=True, callback=sid_option("AC"), help="Account SID (the token's sub).")
 @click.option("--key", "key_sid", required=True, callback=sid_option("SK"), help="API key SID (the token's iss).")
 @click.option("--secret", required=True, help="The API key's secret (signs the token).")
@@ -108,7 +108,7 @@ def token(account: str, key_sid: str, secret: str, identity: str, room: str | No
     click.echo(mint_token(account, key_sid, secret, identity, room=room, ttl=ttl))
 
 
-@main.command("import")
+@click.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--account", required=True, callback=sid_option("AC"), help="The account the rooms belong to.")
 @click.option("--room-type", default=RoomType.GROUP.value, type=click.Choice([t.value for t in RoomType]))
@@ -123,10 +123,13 @@ def import_cmd(files: tuple[Path, ...], account: str, room_type: str, identity: 
                     identity=identity))
 
 
-@main.command()
+@click.command()
 @click.option("--dry-run", is_flag=True, help="Count what would go, remove nothing.")
 @store_option
 @fails_cleanly
 def purge(dry_run: bool, store: str | None) -> None:
     """Apply the retention policy now; prints what it removed (or would)."""
     emit(remote.run(settings_for(store), "purge", dry_run=dry_run))
+
+
+COMMANDS = (migrate, accounts_group, keys_group, token, import_cmd, purge)

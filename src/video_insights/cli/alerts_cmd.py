@@ -7,10 +7,10 @@ from typing import Any
 import click
 
 from video_insights.cli import remote
-from video_insights.cli.main import emit, fails_cleanly, main, settings_for, sid_option, store_option
+from video_insights.cli.common import emit, fails_cleanly, settings_for, sid_option, store_option
 
 
-@main.group("alerts")
+@click.group("alerts")
 def alerts_group() -> None:
     """Alert rules: who is told, and when, that quality broke."""
 
@@ -90,3 +90,6 @@ def alerts_delete(sid: str, account: str, store: str | None) -> None:
 def alerts_history(account: str, rule: str | None, limit: int, store: str | None) -> None:
     """Alerts fired, newest first, with each delivery's attempts and outcome."""
     emit(remote.run(settings_for(store), "alerts_history", account=account, rule=rule, limit=limit))
+
+
+COMMANDS = (alerts_group,)

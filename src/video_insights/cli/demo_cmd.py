@@ -5,10 +5,10 @@ from __future__ import annotations
 import click
 
 from video_insights.cli import remote
-from video_insights.cli.main import emit, fails_cleanly, main, settings_for, store_option
+from video_insights.cli.common import emit, fails_cleanly, settings_for, store_option
 
 
-@main.command()
+@click.command()
 @click.option("--days", default=7, show_default=True, type=click.IntRange(1, 14),
               help="Days of data, ending now.")
 @click.option("--rooms-per-day", default=300, show_default=True, type=click.IntRange(1, 1_000_000),

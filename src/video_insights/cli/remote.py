@@ -12,15 +12,11 @@ to stderr from below Python, and the command's contract is one line there.
 
 from __future__ import annotations
 
-import os
-import secrets
-from pathlib import Path
 from typing import Any
 
 import httpx
-import orjson
 
-from video_insights.admin_ops import OPERATIONS, OpContext
+from video_insights.admin_ops import OPERATIONS, OpContext, control_path, live_server
 from video_insights.errors import BadRequest, NotFound, StoreUnavailable, VideoInsightsError
 from video_insights.processing.pipeline import Pipeline
 from video_insights.settings import Settings
@@ -28,29 +24,9 @@ from video_insights.store import open_store
 from video_insights.store.duckdb_store import StoreLocked
 
 
-def control_path(store_url: str) -> Path | None:
-    """`<file>.server.json` beside a DuckDB file, `<dir>.server.json` beside a chDB directory."""
-    for prefix in ("duckdb:///", "chdb://"):
-        if store_url.startswith(prefix):
-            return Path(store_url[len(prefix):].rstrip("/") + ".server.json")
-    return None
-
-
-def write_control(store_url: str, url: str) -> tuple[Path, str] | None:
-    """Called by `serve`: publish where the server listens, and the secret its admin route takes."""
-    path = control_path(store_url)
-    if path is None:
-        return None
-    token = secrets.token_urlsafe(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(orjson.dumps({"url": url, "pid": os.getpid(), "token": token}))
-    return path, token
-
-
 def run(settings: Settings, op: str, **kwargs: Any) -> Any:
     if settings.store.startswith("chdb://"):
-        server = _live_server(settings.store)
+        server = live_server(settings.store)
         if server is not None:
             return _post(server, op, kwargs, f"the chDB store {settings.store} is held by serve (pid {server['pid']})")
     try:
@@ -65,24 +41,11 @@ def run(settings: Settings, op: str, **kwargs: Any) -> Any:
         store.close()
 
 
-def _live_server(store_url: str) -> dict[str, Any] | None:
-    """The control file's content if the process that wrote it still runs; None if there is none."""
-    path = control_path(store_url)
-    if path is None or not path.exists():
-        return None
-    try:
-        info: dict[str, Any] = orjson.loads(path.read_bytes())
-        os.kill(int(info["pid"]), 0)
-    except (OSError, ValueError, KeyError, TypeError, orjson.JSONDecodeError):
-        return None
-    return info
-
-
 def _through_server(settings: Settings, locked: StoreLocked, op: str, kwargs: dict[str, Any]) -> Any:
     path = control_path(settings.store)
     if path is None or not path.exists():
         raise locked
-    info = _live_server(settings.store)
+    info = live_server(settings.store)
     if info is None:
         raise StoreUnavailable(f"{locked.message}; its control file {path} is stale")
     return _post(info, op, kwargs, locked.message)

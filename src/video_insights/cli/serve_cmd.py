@@ -12,10 +12,10 @@ import uvicorn
 from fastapi import FastAPI
 
 from video_insights.app import create_app
-from video_insights.cli.main import fails_cleanly, main, settings_for, store_option
+from video_insights.cli.common import fails_cleanly, settings_for, store_option
 
 
-@main.command()
+@click.command()
 @click.option("--host", default=None, help="Listen address (default 127.0.0.1).")
 @click.option("--port", default=None, type=click.IntRange(0, 65535), help="Port (default 8000).")
 @click.option("--demo", is_flag=True,

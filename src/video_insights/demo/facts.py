@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from video_insights.demo.generator import DemoSummary, generate
-from video_insights.query.sql import q
+from video_insights.query import facts as fact_queries
 from video_insights.settings import Settings
 from video_insights.store.base import Store, WriteBatch
 from video_insights.store.duckdb_store import DuckDBStore
@@ -34,7 +34,7 @@ def generate_facts(store: Store, settings: Settings, *, account_sid: str, end_ms
                                metrics_documents=False, **options)
             batch = WriteBatch()
             for table in FACT_TABLES:
-                names, rows = scratch.fetch(q(f"SELECT * FROM {table} WHERE account_sid = :a", a=account_sid))
+                names, rows = scratch.fetch(fact_queries.of_account(table, account_sid))
                 if rows:  # by column name: the scratch store's schema is this version's, as is the store's
                     batch.insert_columns(table, {n: [r[i] for r in rows] for i, n in enumerate(names)})
             store.write(batch)

@@ -36,7 +36,8 @@ from video_insights.demo.scenarios import (
 from video_insights.model.ids import derived_sid
 from video_insights.model.records import Event
 from video_insights.processing.pipeline import Pipeline
-from video_insights.query.sql import q, untag
+from video_insights.query import participants as participant_queries
+from video_insights.query.sql import untag
 from video_insights.settings import Settings
 from video_insights.store.base import Store, WriteBatch
 
@@ -219,7 +220,6 @@ def _until(room: Room, now: int) -> Room:
 
 
 def _issue_counts(store: Store, account: str, since: int, until: int) -> dict[str, int]:
-    _, rows = store.fetch(q("SELECT issue_types FROM participants WHERE account_sid = :a AND join_ms >= :since "
-                            "AND join_ms < :until", a=account, since=since, until=until))
+    _, rows = store.fetch(participant_queries.issue_types_joined(account, since, until))
     counts = Counter(t for (tags,) in rows for t in untag(tags))
     return dict(sorted(counts.items()))

@@ -5,8 +5,11 @@ pipeline keys them) made of *segments* (report ranges with a constant nominal ra
 report is then computed with numpy over the whole chunk at once: per-report increments with noise,
 loss bursts and quality limitation, turned into cumulative counters per series.
 
-Receive samples are one inbound stream per peer connection and kind (the forwarded streams summed),
-which is what the Receive tab shows; the SFU forwards at most four videos (a bandwidth profile).
+Receive samples are one inbound stream per track received, named by the sender's track SID as
+twilio-video.js names it (its `trackSid`) and by the sender's media track id (Chrome keeps it across the
+call); the SFU forwards at most four videos at a time (a bandwidth profile), so a video track beyond
+those pauses (reported, counting nothing). Received video freezes, and received audio is concealed,
+in proportion to the loss.
 """
 
 from __future__ import annotations
@@ -19,9 +22,8 @@ import numpy as np
 
 from video_insights.demo.scenarios import Participant, Room, Track
 from video_insights.model.ids import derived_sid, sid_key
-from video_insights.model.records import Direction, MediaKind, StreamSample
+from video_insights.model.records import Direction, MediaKind
 from video_insights.processing.intervals import GATEWAY_PERIOD_MS
-from video_insights.processing.pipeline import track_sid_for
 
 REPORT_MS = GATEWAY_PERIOD_MS
 TS_JITTER_MS = 40  # a report's timer fires a little late, never early
@@ -144,17 +146,14 @@ class SampleBuilder:
             self._send(p, pc, t, max(t.start_ms, span[0]), min(t.end_ms, span[1]))
         kinds: tuple[MediaKind, ...] = ("audio", "video")
         for kind in kinds:
-            ranges = [(self._k(p, max(t.start_ms, span[0])), self._k(p, min(t.end_ms, q.leave_ms, span[1])),
-                       t.kbps * 125, t.layers) for q in others for t in q.tracks if t.kind == kind]
+            ranges = [(self._k(p, max(t.start_ms, span[0])), self._k(p, min(t.end_ms, q.leave_ms, span[1])), t)
+                      for q in others for t in q.tracks if t.kind == kind]
             self._recv(p, pc, kind, [r for r in ranges if r[1] > r[0]], sfu)
 
     def _series(self, p: Participant, pc: str, direction: Direction, kind: MediaKind, track: str,
                 track_id: str | None, codec: str, rid: str | None = None) -> int:
         ssrc = int(self.rng.integers(1, 2**32 - 1))
         part = self._index[p.sid]
-        if direction == "recv":  # sources do not name the inbound stream's track: derive it as ingest does
-            track = track_sid_for(StreamSample(self.account, self.plan.parts[part][0].sid, p.sid, pc, direction,
-                                               kind, ssrc, 0))
         self.plan.series.append(_Series(part, pc, direction, kind, ssrc, track, track_id, codec, rid))
         return len(self.plan.series) - 1
 
@@ -177,21 +176,33 @@ class SampleBuilder:
             s = self._series(p, pc, "send", "video", t.sid, _uuid(t.sid), t.codec, rid)
             self.plan.segments.append(_Segment(s, k0, k1, bps * share, 0.0, w, h, fps, 1))
 
-    def _recv(self, p: Participant, pc: str, kind: MediaKind, ranges: list[tuple[int, int, float, int]],
+    def _recv(self, p: Participant, pc: str, kind: MediaKind, ranges: list[tuple[int, int, Track]],
               sfu: bool) -> None:
         if not ranges:
             return
-        s = self._series(p, pc, "recv", kind, "", None, "opus" if kind == "audio" else "VP8")
-        points = sorted({k for a, b, _, _ in ranges for k in (a, b)})
+        # A series' rows must be contiguous: its segments are gathered per track, then appended.
+        segments: dict[str, list[_Segment]] = {}
+        series: dict[str, int] = {}
+        points = sorted({k for a, b, _ in ranges for k in (a, b)})
         for a, b in itertools.pairwise(points):
-            active = [r for r in ranges if r[0] <= a and r[1] >= b]
+            active = [t for k0, k1, t in ranges if k0 <= a and k1 >= b]
             if kind == "video" and sfu:
                 active = active[:MAX_FORWARDED_VIDEOS]
             # An SFU forwards the top simulcast layer to one or two tiles, the middle one to a grid.
             share = 1.0 if not sfu else 0.60 if len(active) <= 2 else 0.28
-            bps = sum(r[2] * (share if r[3] > 1 else 1.0) for r in active)
-            pps = 50.0 * len(active) if kind == "audio" else 0.0
-            self.plan.segments.append(_Segment(s, a, b, bps, pps, 0, 0, 0.0, len(active)))
+            for t in active:
+                if t.sid not in series:
+                    series[t.sid] = self._series(p, pc, "recv", kind, t.sid, _uuid(t.sid), t.codec)
+                bps = t.kbps * 125 * (share if t.layers > 1 else 1.0)
+                pps = 50.0 if kind == "audio" else 0.0
+                segments.setdefault(t.sid, []).append(_Segment(series[t.sid], a, b, bps, pps, 0, 0, 0.0, 1))
+        for track_segments in segments.values():
+            # A track the SFU stops forwarding is still reported, its counters standing still.
+            for seg, after in itertools.pairwise(track_segments):
+                self.plan.segments.append(seg)
+                if after.k0 > seg.k1:
+                    self.plan.segments.append(_Segment(seg.series, seg.k1, after.k0, 0.0, 0.0, 0, 0, 0.0, 0))
+            self.plan.segments.append(track_segments[-1])
 
     # -- building (vectorised over the chunk) ---------------------------------------------------------
     def columns(self) -> list[Columns]:

@@ -22,7 +22,7 @@ from video_insights.demo.facts import generate_facts
 from video_insights.demo.generator import GenerationStopped, generate
 from video_insights.demo.progress import COMPLETE, FAILED, GENERATING, STOPPED, DemoProgress
 from video_insights.demo.rhythm import DAY_MS
-from video_insights.query.sql import q
+from video_insights.query import accounts as account_queries
 from video_insights.settings import Settings
 from video_insights.store.base import Store, WriteBatch
 from video_insights.store.schema import TABLES
@@ -51,8 +51,7 @@ class DemoAccount:
 
 def demo_account(store: Store) -> DemoAccount:
     """The Demo account, made (marked as being filled) if the store has none."""
-    _, rows = store.fetch(q("SELECT account_sid FROM accounts WHERE friendly_name = :n "
-                            "ORDER BY created_ms, account_sid LIMIT 1", n=DEMO_NAME))
+    _, rows = store.fetch(account_queries.first_account_named(DEMO_NAME))
     if rows:
         account = get_account(store, str(rows[0][0]))
         key = _existing_key(store, account.sid) or create_key(store, account.sid, friendly_name=DEMO_NAME)
@@ -128,11 +127,10 @@ class DemoFill:
 
 def _clear(store: Store, account_sid: str) -> None:
     batch = WriteBatch()
-    batch.deletes.extend((table, q("account_sid = :a", a=account_sid)) for table in _DATA_TABLES)
+    batch.deletes.extend((table, account_queries.owned_by(account_sid)) for table in _DATA_TABLES)
     store.write(batch)
 
 
 def _existing_key(store: Store, account_sid: str) -> ApiKey | None:
-    _, rows = store.fetch(q("SELECT key_sid FROM api_keys WHERE account_sid = :a AND livekit_api_key IS NULL "
-                            "ORDER BY created_ms, key_sid LIMIT 1", a=account_sid))
+    _, rows = store.fetch(account_queries.first_twilio_key(account_sid))
     return find_key(store, str(rows[0][0])) if rows else None

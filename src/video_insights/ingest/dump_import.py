@@ -20,11 +20,11 @@ import orjson
 
 from video_insights.errors import DumpRejected
 from video_insights.ingest.dumps import DumpEvent, DumpFormatError, ParsedDump, parse_dump
+from video_insights.ingest.getstats import snapshot_to_samples
 from video_insights.model.ids import derived_sid
 from video_insights.model.records import Event, Source, StreamSample
 from video_insights.model.vocabulary import RoomType
 from video_insights.processing import lifecycle as lc
-from video_insights.processing.getstats import snapshot_to_samples
 from video_insights.processing.pipeline import Pipeline
 from video_insights.store.base import WriteBatch, make_row
 from video_insights.store.retention import DAY_MS

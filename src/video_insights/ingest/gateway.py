@@ -28,12 +28,14 @@ from video_insights.ingest.auth import TokenGrant, verify_token
 from video_insights.ingest.clock import MAX_CORRECTION_MS, ClientClock
 from video_insights.ingest.gateway_wire import EventMessage, StatsReport, field_error, report_rows, salvage_report
 from video_insights.ingest.rejections import Rejections
-from video_insights.model.ids import derived_sid, is_sid, normalise_sid, room_sid_for_name, sid_key
+from video_insights.model.ids import derived_sid, is_sid, normalise_sid, room_sid_for_name
 from video_insights.model.records import Event, Source
 from video_insights.model.vocabulary import RoomStatus, RoomType
 from video_insights.processing import lifecycle as lc
 from video_insights.processing.intervals import GATEWAY_PERIOD_MS
-from video_insights.query.sql import q
+from video_insights.query import events as event_queries
+from video_insights.query import participants as participant_queries
+from video_insights.query import rooms as room_queries
 from video_insights.settings import Settings
 from video_insights.store.base import Row, Store
 
@@ -164,8 +166,7 @@ class Gateway:
         return self.room_for_name(grant.account_sid, name), name
 
     def _room_name(self, account: str, room_sid: str) -> str | None:
-        _, rows = self.store.fetch(q("SELECT room_name FROM rooms WHERE room_key = :k AND room_sid = :r "
-                                     "AND account_sid = :a", k=sid_key(room_sid), r=room_sid, a=account))
+        _, rows = self.store.fetch(room_queries.room_name(account, room_sid))
         return str(rows[0][0]) if rows and rows[0][0] is not None else None
 
     def room_for_name(self, account: str, name: str) -> str:
@@ -175,10 +176,7 @@ class Gateway:
         Only what is stored decides, so every process gives the same SID: collectors of one call that
         connect by name to different processes meet in one room, and a second connection moments after
         the first (its room not summarised yet) finds the same SID the first was given."""
-        _, rows = self.store.fetch(q(
-            "SELECT room_sid, room_status FROM rooms WHERE account_sid = :a AND room_name = :n "
-            "ORDER BY CASE WHEN room_status = 'in_progress' THEN 0 ELSE 1 END, create_ms DESC, room_sid LIMIT 1",
-            a=account, n=name))
+        _, rows = self.store.fetch(room_queries.latest_named(account, name))
         if not rows:
             return room_sid_for_name(account, name)
         sid, status = str(rows[0][0]), rows[0][1]
@@ -203,10 +201,8 @@ class Gateway:
         if identity:
             # A webhook (LiveKit's participant_joined) may have announced this person already: the
             # telemetry then describes that participant rather than a second one.
-            _, rows = self.store.fetch(q(
-                "SELECT participant_sid FROM participants WHERE room_key = :k AND room_sid = :r AND account_sid = :a "
-                "AND participant_identity = :i AND status = 'in_progress' ORDER BY join_ms DESC LIMIT 1",
-                k=sid_key(room_sid), r=room_sid, a=grant.account_sid, i=identity))
+            _, rows = self.store.fetch(participant_queries.in_progress_by_identity(grant.account_sid, room_sid,
+                                                                                   identity))
             if rows:
                 return str(rows[0][0])
         return derived_sid("PA", grant.account_sid, room_sid, identity or "", str(now))
@@ -236,11 +232,8 @@ class Gateway:
         store's de-duplication (by time) recognises them."""
         if not self.settings.client_clock_correction:
             return
-        _, rows = self.store.fetch(q(
-            "SELECT payload FROM events WHERE account_sid = :a AND room_key = :k AND room_sid = :r "
-            "AND participant_sid = :p AND name = :n ORDER BY ts_ms DESC, received_ms DESC LIMIT 1",
-            a=session.account_sid, k=sid_key(session.room_sid), r=session.room_sid, p=session.participant_sid,
-            n=lc.CLIENT_CLOCK))
+        _, rows = self.store.fetch(event_queries.latest_payload(session.account_sid, session.room_sid,
+                                                                session.participant_sid, lc.CLIENT_CLOCK))
         if rows and rows[0][0]:
             offset = orjson.loads(rows[0][0]).get("clock_offset_ms")
             if isinstance(offset, int) and abs(offset) <= MAX_CORRECTION_MS:

@@ -39,7 +39,7 @@ from video_insights.model.ids import derived_sid
 from video_insights.model.records import Event, Source
 from video_insights.model.vocabulary import ParticipantEndReason, RoomType
 from video_insights.processing import lifecycle as lc
-from video_insights.query.sql import q
+from video_insights.query import events as event_queries
 from video_insights.store.base import Store
 
 CONTENT_TYPES = ("application/webhook+json", "application/json")
@@ -196,10 +196,8 @@ class RoomBindings:
             return sid
 
     def _stored(self, account_sid: str, livekit_sid: str, ts_ms: int) -> str | None:
-        _, rows = self.store.fetch(q(
-            "SELECT room_sid FROM events WHERE account_sid = :a AND source = 'livekit' AND ts_ms >= :lo "
-            "AND ts_ms <= :hi AND JSON_EXTRACT_SCALAR(payload, '$.livekit_room_sid') = :s LIMIT 1",
-            a=account_sid, s=livekit_sid, lo=ts_ms - BINDING_WINDOW_MS, hi=ts_ms + BINDING_WINDOW_MS))
+        _, rows = self.store.fetch(event_queries.room_bound_to_livekit(
+            account_sid, livekit_sid, ts_ms - BINDING_WINDOW_MS, ts_ms + BINDING_WINDOW_MS))
         return str(rows[0][0]) if rows else None
 
 

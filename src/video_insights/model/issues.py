@@ -53,7 +53,8 @@ CATALOG: dict[IssueType, IssueInfo] = {i.type: i for i in (
               "Mean outgoing audio jitter (reported by the receiver) above the threshold.", 30.0, "ms"),
     IssueInfo(IssueType.VIDEO_FREEZES, "Video freezes",
               "Video the participant received froze: frames stopped arriving for noticeable periods.",
-              "Time frozen as a share of the time video was received, at or above the threshold.",
+              "Time a received video track was frozen as a share of the time it was received, at or above "
+              "the threshold (the worst track).",
               0.02, "share"),
     IssueInfo(IssueType.CPU_LIMITED, "CPU-limited video",
               "The browser lowered the video resolution or frame rate because the device's CPU was busy.",

@@ -62,6 +62,16 @@ class StreamSample:
     rid: str | None = None
 
 
+#: A stream sample's cumulative counters (fields of StreamSample): deltas are computed from them when read
+#: (query.samples); the store keeps them as columns (store.schema).
+COUNTERS: tuple[str, ...] = (
+    "bytes", "packets", "packets_lost", "total_rtt_s", "rtt_measurements", "ql_cpu_s", "ql_bandwidth_s",
+    "retransmitted_packets", "nack_count", "pli_count", "freeze_count", "freezes_duration_s", "concealed_samples",
+    "total_samples_received",
+)
+FLOAT_COUNTERS = frozenset({"total_rtt_s", "ql_cpu_s", "ql_bandwidth_s", "freezes_duration_s"})
+
+
 @dataclass(frozen=True, slots=True)
 class Event:
     """Anything that happened to a room or participant: lifecycle, state changes, telemetry events.

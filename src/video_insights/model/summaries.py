@@ -10,9 +10,9 @@ from video_insights.model.vocabulary import ParticipantStatus, ProcessingState, 
 
 @dataclass(frozen=True, slots=True)
 class TrackStats:
-    """A track's (send) or a peer connection's (recv) quality over its whole life."""
+    """A published track's (send) or an incoming track's (recv) quality over its whole life."""
 
-    track_sid: str  # for recv: the peer connection id
+    track_sid: str  # for recv: the incoming track (analytics/senders.py tells whose it is)
     kind: str  # audio | video | data | mixed (recv)
     direction: str  # send | recv
     first_ms: int

@@ -32,7 +32,7 @@ from video_insights.model.records import Event, StreamSample, track_sid_of
 from video_insights.processing.intervals import GATEWAY_PERIOD_MS, bucket_of
 from video_insights.processing.ledger import Ledger
 from video_insights.processing.room_summary import RoomSummarizer
-from video_insights.query.sql import q
+from video_insights.query import rooms as room_queries
 from video_insights.settings import Settings
 from video_insights.store.base import Row, Store, WriteBatch, make_row
 from video_insights.store.schema import STREAM_SAMPLES
@@ -508,9 +508,6 @@ class Pipeline:
         timeouts end them as time passes. A room with newer activity needs no help: whatever process
         received that activity has marked it stale and summarises it (and every process runs this, so
         leaving active rooms out spares N processes re-summarising every live room each round)."""
-        _, rows = self.store.fetch(q(
-            "SELECT account_sid, room_sid FROM rooms WHERE room_status = 'in_progress' "
-            "AND (last_activity_ms IS NULL OR last_activity_ms < :before)",
-            before=int(time.time() * 1000) - idle_ms))
+        _, rows = self.store.fetch(room_queries.idle_in_progress(int(time.time() * 1000) - idle_ms))
         self.submit(rooms=[(a, r) for a, r in rows])
         return len(rows)

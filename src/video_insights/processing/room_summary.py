@@ -23,11 +23,14 @@ from video_insights.model.records import Event, Source
 from video_insights.model.summaries import ParticipantSummary, TrackStats
 from video_insights.model.vocabulary import ParticipantStatus
 from video_insights.processing.metrics_documents import documents as metric_documents
+from video_insights.processing.metrics_documents import empty as empty_metrics
 from video_insights.processing.metrics_documents import encode as encode_metrics
 from video_insights.processing.summaries import SummaryContext, summarize_room
 from video_insights.processing.summary_rows import participant_rows, room_rows
+from video_insights.query import accounts as account_queries
+from video_insights.query import events as event_queries
+from video_insights.query import metrics as metrics_queries
 from video_insights.query import samples as sample_queries
-from video_insights.query.sql import q
 from video_insights.settings import Settings
 from video_insights.store.base import Store, WriteBatch, make_row
 
@@ -39,7 +42,7 @@ SAMPLES_BEFORE_EVENTS_MS = 15 * 60_000
 def account_issue_configs(store: Store, settings: Settings, account: str) -> dict[IssueType, IssueConfig]:
     """The issue switches and thresholds detection uses for an account (the console draws them too)."""
     s = settings
-    _, rows = store.fetch(q("SELECT settings FROM accounts WHERE account_sid = :a", a=account))
+    _, rows = store.fetch(account_queries.account_settings(account))
     account_settings = orjson.loads(rows[0][0]) if rows and rows[0][0] else None
     defaults: dict[IssueType, float | None] = {
         IssueType.PACKET_LOSS: s.packet_loss_threshold_pct, IssueType.ROUND_TRIP_TIME: s.rtt_threshold_ms,
@@ -104,10 +107,7 @@ class RoomSummarizer:
         if not completed:
             return 0
         basis = {p.participant_sid: _document_basis(p, stats.get(p.participant_sid, [])) for p in completed}
-        _, rows = self.store.fetch(q(
-            "SELECT participant_sid, basis, updated_ms FROM participant_metrics WHERE participant_key IN :keys "
-            "AND participant_sid IN :pids AND account_sid = :a", a=account, pids=sorted(basis),
-            keys=sorted({sid_key(p) for p in basis})))
+        _, rows = self.store.fetch(metrics_queries.bases(account, sorted(basis)))
         stored = {pid: b for pid, b, _ in sorted(rows, key=lambda r: r[2])}
         stale = [p for p in completed if stored.get(p.participant_sid) != basis[p.participant_sid]]
         if not stale:
@@ -117,9 +117,10 @@ class RoomSummarizer:
         docs = {}
         if with_samples:
             _, interval_rows = self.store.fetch(sample_queries.intervals_of(account, with_samples, since))
-            docs = metric_documents(interval_rows, names)
+            _, incoming = self.store.fetch(sample_queries.receive_tracks_of(account, with_samples, since))
+            docs = metric_documents(interval_rows, names, incoming)
         for p in stale:
-            doc = docs.get(p.participant_sid, {"send": [], "receive": []})
+            doc = docs.get(p.participant_sid) or empty_metrics()
             batch.replace("participant_metrics", make_row(
                 "participant_metrics", account_sid=account, room_sid=p.room_sid, participant_sid=p.participant_sid,
                 participant_key=sid_key(p.participant_sid), join_ms=p.join_ms, room_type=p.room_type,
@@ -135,14 +136,11 @@ class RoomSummarizer:
                               media_region=s.media_region or None, edge_location=s.edge_location or None)
 
     def _room_events(self, account: str, rooms: list[str]) -> dict[str, list[Event]]:
-        _, rows = self.store.fetch(q(
-            "SELECT room_sid, participant_sid, ts_ms, source, name, payload, event_id FROM events "
-            "WHERE account_sid = :a AND room_key IN :keys AND room_sid IN :rooms", a=account, rooms=rooms,
-            keys=sorted({sid_key(r) for r in rooms})))
+        _, rows = self.store.fetch(event_queries.of_rooms(account, rooms))
         out: dict[str, dict[str, Event]] = defaultdict(dict)
-        for room, pid, ts, source, name, payload, eid in rows:
-            out[room][eid] = Event(account, room, pid, int(ts), Source(source), name,
-                                   orjson.loads(payload) if payload else {}, eid)
+        for e in map(event_queries.EventRow._make, rows):
+            out[e.room_sid][e.event_id] = Event(account, e.room_sid, e.participant_sid, int(e.ts_ms), Source(e.source),
+                                                e.name, orjson.loads(e.payload) if e.payload else {}, e.event_id)
         return {room: list(evs.values()) for room, evs in out.items()}
 
     def _track_stats(self, account: str, pids: list[str], since: int) -> dict[str, list[TrackStats]]:
@@ -150,15 +148,15 @@ class RoomSummarizer:
             return {}
         _, rows = self.store.fetch(sample_queries.track_stats(account, pids, since))
         out: dict[str, list[TrackStats]] = defaultdict(list)
-        for r in rows:
-            (pid, sid, kind, direction, first, last, codec, b, p, lost, seconds, rtt, rtt_n, jitter, cpu, bw,
-             freezes, frozen, n, loss_packets) = r
-            out[pid].append(TrackStats(
-                track_sid=sid, kind=kind, direction=direction, first_ms=int(first), last_ms=int(last),
-                codec=codec, bytes=int(b or 0), packets=int(p or 0), packets_lost=int(lost or 0),
-                seconds=float(seconds or 0), rtt_avg_ms=None if rtt is None else float(rtt),
-                rtt_intervals=int(rtt_n or 0), jitter_avg_ms=None if jitter is None else float(jitter),
-                ql_cpu_s=float(cpu or 0), ql_bandwidth_s=float(bw or 0), freeze_count=int(freezes or 0),
-                freezes_duration_s=float(frozen or 0), samples=int(n or 0),
-                loss_packets=None if loss_packets is None else int(loss_packets)))
+        for r in map(sample_queries.TrackStatsRow._make, rows):
+            out[r.participant_sid].append(TrackStats(
+                track_sid=r.sid, kind=r.kind, direction=r.direction, first_ms=int(r.first_ms),
+                last_ms=int(r.last_ms), codec=r.codec, bytes=int(r.bytes or 0), packets=int(r.packets or 0),
+                packets_lost=int(r.packets_lost or 0), seconds=float(r.seconds or 0),
+                rtt_avg_ms=None if r.rtt_avg_ms is None else float(r.rtt_avg_ms),
+                rtt_intervals=int(r.rtt_intervals or 0),
+                jitter_avg_ms=None if r.jitter_avg_ms is None else float(r.jitter_avg_ms),
+                ql_cpu_s=float(r.ql_cpu_s or 0), ql_bandwidth_s=float(r.ql_bandwidth_s or 0),
+                freeze_count=int(r.freeze_count or 0), freezes_duration_s=float(r.freezes_duration_s or 0),
+                samples=int(r.samples or 0), loss_packets=None if r.loss_packets is None else int(r.loss_packets)))
         return out

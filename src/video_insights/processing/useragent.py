@@ -62,6 +62,8 @@ from typing import Any, Final
 
 from ua_parser import BasicResolver, Domain, Resolver, load_builtins, load_lazy_builtins
 
+from video_insights.model.client_segments import UNKNOWN
+
 __all__ = [
     "PLATFORM_MANUFACTURERS",
     "UA_CACHE_SIZE",
@@ -73,7 +75,6 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 
-UNKNOWN: Final = "Unknown"
 UA_CACHE_SIZE: Final = 10_000
 # Real UAs are < 500 chars; anything longer is junk or an attack, and the cache key must stay small.
 _MAX_UA_CHARS: Final = 2048

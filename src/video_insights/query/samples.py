@@ -9,13 +9,14 @@ by sqlglot and printed per engine.
 from __future__ import annotations
 
 from functools import cache
+from typing import Any, NamedTuple
 
 from video_insights.model.ids import sid_key
+from video_insights.model.records import COUNTERS
 from video_insights.query.sql import Bound, bound
-from video_insights.store.schema import COUNTERS
 
 _SERIES = "participant_sid, pc_id, direction, ssrc"
-_INSTANT = ("track_sid", "kind", "codec", "rid", "rtt_ms", "jitter_ms", "frame_rate", "frame_width",
+_INSTANT = ("track_sid", "track_id", "kind", "codec", "rid", "rtt_ms", "jitter_ms", "frame_rate", "frame_width",
             "frame_height", "quality_limitation_reason", "period_ms", "bucket_ms", "room_sid")
 
 
@@ -61,13 +62,17 @@ _SEND_PER_SSRC = """
       max(cpu) AS cpu, max(bw) AS bw, max(qlr) AS qlr, sum(rtx) AS rtx, sum(nack) AS nack, sum(pli) AS pli
     FROM per_ssrc GROUP BY participant_sid, track_sid, bucket_ms)"""
 
+# One row per inbound SSRC and interval. `track_sid` is the incoming track: the sender's track SID where
+# the source names it (twilio-video.js, the collector with setTrackSid), else derived from the
+# receiver's trackIdentifier (model.records.track_sid_of).
 _RECV_PER_PC = """
   recv AS (
-    SELECT participant_sid, pc_id, kind, ssrc, bucket_ms, min(ts_ms) AS first_ms, max(ts_ms) AS last_ms,
+    SELECT participant_sid, pc_id, track_sid, kind, ssrc, bucket_ms, max(track_id) AS track_id,
+      max(codec) AS codec, min(ts_ms) AS first_ms, max(ts_ms) AS last_ms,
       count(*) AS n, sum(d_bytes) AS b, sum(d_t_ms) AS dt, sum(d_packets) AS p, sum(d_packets_lost) AS l,
       avg(jitter_ms) AS jitter, sum(d_freeze_count) AS freezes, sum(d_freezes_duration_s) AS frozen_s,
       sum(d_concealed_samples) AS concealed, sum(d_total_samples_received) AS samples
-    FROM samples_delta WHERE direction = 'recv' GROUP BY participant_sid, pc_id, kind, ssrc, bucket_ms)"""
+    FROM samples_delta WHERE direction = 'recv' GROUP BY participant_sid, pc_id, track_sid, kind, ssrc, bucket_ms)"""
 
 
 @cache
@@ -88,6 +93,35 @@ def _intervals_template(where: str) -> str:
             "ORDER BY 1, 2, 3, 6")
 
 
+class IntervalRow(NamedTuple):
+    """A row of `intervals`/`intervals_of`: one 10-second interval of a send track (`side` "send", `sid`
+    its track) or of a receiving peer connection ("recv", `sid` the peer connection). Measures the side
+    does not have are NULL."""
+
+    participant_sid: str
+    side: str
+    sid: str
+    kind: str | None
+    codec: str | None
+    bucket_ms: int
+    bitrate: float | None
+    loss: float | None
+    rtt: float | None
+    jitter: float | None
+    frame_rate: float | None
+    frame_width: float | None
+    frame_height: float | None
+    quality_limitation_reason: str | None
+    cpu_s: float | None
+    bandwidth_s: float | None
+    retransmitted: Any
+    nack: Any
+    pli: Any
+    freezes: Any
+    frozen_s: float | None
+    concealment: float | None
+
+
 # participant_key first: an integer comparison lets the store skip most vectors before it reads a string.
 _WHERE_ONE = ("participant_key = :key AND participant_sid = :participant AND account_sid = :account "
               "AND ts_ms >= :since AND ts_ms <= :until")
@@ -96,14 +130,83 @@ _WHERE_MANY = ("participant_key IN :keys AND participant_sid IN :participants AN
 
 
 def intervals(account: str, participant: str, since: int = 0, until: int = 2**62) -> Bound:
-    """One participant's intervals (rows: participant_sid, side, …; see metrics.INTERVAL_COLUMNS)."""
+    """One participant's intervals: rows of IntervalRow."""
     return bound(_intervals_template(_WHERE_ONE), account=account, participant=participant,
                  key=sid_key(participant), since=since, until=until)
 
 
 def intervals_of(account: str, participants: list[str], since: int = 0) -> Bound:
-    """The same rows for several participants in one scan (the summariser's batch)."""
+    """The same rows (IntervalRow) for several participants in one scan (the summariser's batch)."""
     return bound(_intervals_template(_WHERE_MANY), account=account, participants=participants, since=since,
+                 keys=sorted({sid_key(p) for p in participants}))
+
+
+class TrackStatsRow(NamedTuple):
+    """A row of `track_stats`: a send track's (`direction` "send", `sid` the track) or an incoming track's
+    ("recv", `sid` the incoming track) whole-life totals."""
+
+    participant_sid: str
+    sid: str
+    kind: str  # a sample's kind is NOT NULL
+    direction: str
+    first_ms: int
+    last_ms: int
+    codec: str | None
+    bytes: Any
+    packets: Any
+    packets_lost: Any
+    seconds: float | None
+    rtt_avg_ms: float | None
+    rtt_intervals: Any
+    jitter_avg_ms: float | None
+    ql_cpu_s: float | None
+    ql_bandwidth_s: float | None
+    freeze_count: Any
+    freezes_duration_s: float | None
+    samples: Any
+    loss_packets: Any
+
+
+@cache
+def _receive_tracks_template(where: str) -> str:
+    """Receive intervals per incoming track (the peer-connection rows of `intervals` sum these): loss
+    pooled over the track's SSRCs, jitter the worst, freezes and concealment summed."""
+    return (f"WITH {_deltas_cte().format(where=where)}, {_RECV_PER_PC} "
+            "SELECT participant_sid, track_sid, max(kind), max(codec), bucket_ms, "
+            "sum(b * 8000.0 / CASE WHEN dt > 0 THEN dt END), "
+            "CASE WHEN sum(l) + sum(p) > 0 THEN 100.0 * sum(l) / (sum(l) + sum(p)) END, max(jitter), "
+            "sum(freezes), sum(frozen_s), CASE WHEN sum(samples) > 0 THEN 1.0 * sum(concealed) / sum(samples) END, "
+            "max(pc_id), max(track_id) "
+            "FROM recv GROUP BY participant_sid, track_sid, bucket_ms ORDER BY 1, 2, 5")
+
+
+class ReceiveTrackRow(NamedTuple):
+    """A row of `receive_tracks`/`receive_tracks_of`: one 10-second interval of an incoming track."""
+
+    participant_sid: str
+    track_sid: str
+    kind: str | None
+    codec: str | None
+    bucket_ms: int
+    bitrate: float | None
+    loss: float | None
+    jitter: float | None
+    freezes: Any
+    frozen_s: float | None
+    concealment: float | None
+    pc_id: str | None
+    track_id: str | None
+
+
+def receive_tracks(account: str, participant: str, since: int = 0, until: int = 2**62) -> Bound:
+    """One participant's receive intervals per incoming track (ReceiveTrackRow)."""
+    return bound(_receive_tracks_template(_WHERE_ONE), account=account, participant=participant,
+                 key=sid_key(participant), since=since, until=until)
+
+
+def receive_tracks_of(account: str, participants: list[str], since: int = 0) -> Bound:
+    """The same rows for several participants in one scan (the summariser's batch)."""
+    return bound(_receive_tracks_template(_WHERE_MANY), account=account, participants=participants, since=since,
                  keys=sorted({sid_key(p) for p in participants}))
 
 
@@ -115,17 +218,16 @@ def _track_stats_template() -> str:
             "avg(CASE WHEN kind = 'audio' THEN jitter END), sum(cpu), sum(bw), 0, 0.0, sum(n), sum(pl) "
             "FROM per_track GROUP BY participant_sid, track_sid "
             "UNION ALL "
-            "SELECT participant_sid, pc_id, kind, 'recv', min(first_ms), max(last_ms), NULL, sum(b), sum(p), "
+            "SELECT participant_sid, track_sid, kind, 'recv', min(first_ms), max(last_ms), NULL, sum(b), sum(p), "
             "sum(l), sum(dt) / 1000.0, NULL, 0, avg(jitter), 0.0, 0.0, sum(freezes), sum(frozen_s), sum(n), sum(p) "
-            "FROM (SELECT participant_sid, pc_id, kind, bucket_ms, min(first_ms) AS first_ms, "
+            "FROM (SELECT participant_sid, track_sid, kind, bucket_ms, min(first_ms) AS first_ms, "
             "max(last_ms) AS last_ms, sum(b) AS b, sum(p) AS p, sum(l) AS l, max(dt) AS dt, "
             "max(jitter) AS jitter, sum(freezes) AS freezes, sum(frozen_s) AS frozen_s, sum(n) AS n FROM recv "
-            "GROUP BY participant_sid, pc_id, kind, bucket_ms) GROUP BY participant_sid, pc_id, kind "
+            "GROUP BY participant_sid, track_sid, kind, bucket_ms) GROUP BY participant_sid, track_sid, kind "
             "ORDER BY 1, 4, 2, 3")
 
 
 def track_stats(account: str, participants: list[str], since: int = 0) -> Bound:
-    """One row per (participant, send track) and per (participant, receiving peer connection, kind);
-    columns in TrackStats order after participant_sid."""
+    """One row (TrackStatsRow) per (participant, send track) and per (participant, incoming track, kind)."""
     return bound(_track_stats_template(), account=account, participants=participants, since=since,
              keys=sorted({sid_key(p) for p in participants}))

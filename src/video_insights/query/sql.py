@@ -62,31 +62,40 @@ _PARAM = "__vi_param_"
 _SENTINEL = _PARAM + "{}__"
 
 
+#: (table, column) pairs: a condition on such columns alone may go to PREWHERE on ClickHouse. The store
+#: that runs a query knows its tables and hands them over (store.schema.PREWHERE); this layer names none.
+Prewhere = frozenset[tuple[str, str]]
+NO_PREWHERE: Prewhere = frozenset()
+
+
 @lru_cache(maxsize=256)
-def _printed(template: str, dialect: str) -> str:
+def _printed(template: str, dialect: str, prewhere: Prewhere) -> str:
     tree = _parse(template).copy()
     for node in list(tree.find_all(exp.Placeholder)):
         node.replace(exp.column(_SENTINEL.format(node.name)))
-    return portable(tree, dialect).sql(dialect=dialect)
+    return portable(tree, dialect, prewhere).sql(dialect=dialect)
 
 
-def render(query: exp.Expr | str | Bound, dialect: str) -> str:
+def render(query: exp.Expr | str | Bound, dialect: str, prewhere: Prewhere = NO_PREWHERE) -> str:
     if isinstance(query, Bound):
-        sql = _printed(query.template, dialect)
+        sql = _printed(query.template, dialect, prewhere)
         for name, v in query.params:
             sql = sql.replace(_SENTINEL.format(name), value(v).sql(dialect=dialect))
         return sql
     if isinstance(query, str):
         query = _parse(query)
-    if dialect in _REWRITES:
-        query = portable(query.copy(), dialect)
+    if dialect in _REWRITTEN:
+        query = portable(query.copy(), dialect, prewhere)
     return query.sql(dialect=dialect)
 
 
-def portable(tree: exp.Expr, dialect: str) -> exp.Expr:
+def portable(tree: exp.Expr, dialect: str, prewhere: Prewhere = NO_PREWHERE) -> exp.Expr:
     """The canonical tree rewritten (in place) so that `dialect` computes what DuckDB computes."""
-    rewrite = _REWRITES.get(dialect)
-    return rewrite(tree) if rewrite else tree
+    if dialect == "clickhouse":
+        return _for_clickhouse(tree, prewhere)
+    if dialect == "postgres":
+        return _for_postgres(tree)
+    return tree
 
 
 # The frame a lag runs over on ClickHouse: the whole partition, so that "the previous row" is always
@@ -96,7 +105,7 @@ _WHOLE_PARTITION = exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PR
 _IN_FRAME = {exp.Lag: "lagInFrame", exp.Lead: "leadInFrame"}
 
 
-def _for_clickhouse(tree: exp.Expr) -> exp.Expr:
+def _for_clickhouse(tree: exp.Expr, prewhere: Prewhere) -> exp.Expr:
     """DuckDB's meaning on ClickHouse where the printed SQL would differ.
 
     - lag/lead: ClickHouse's are frame functions (lagInFrame) that return the type's default (0, '')
@@ -104,7 +113,7 @@ def _for_clickhouse(tree: exp.Expr) -> exp.Expr:
       lagInFrame(toNullable(x)) over its window spelled out with the whole partition as its frame.
     - LIKE without ESCAPE: a backslash escapes the next character in ClickHouse patterns and is a plain
       character in DuckDB's; such literal patterns get theirs doubled. (With ESCAPE both agree.)
-    - Conditions on a table's sorting-key columns go to PREWHERE (see `_prewhere_on_sort_key`).
+    - Conditions on a table's sorting-key columns (`prewhere`) go to PREWHERE (see `_prewhere_on_sort_key`).
     """
     named: dict[str, exp.Window] = {}
     for select in tree.find_all(exp.Select):
@@ -140,22 +149,17 @@ def _for_clickhouse(tree: exp.Expr) -> exp.Expr:
             continue
         if isinstance(pattern, exp.Literal) and pattern.is_string and "\\" in pattern.this:
             like.set("expression", exp.Literal.string(pattern.this.replace("\\", "\\\\")))
-    _prewhere_on_sort_key(tree)
+    if prewhere:
+        _prewhere_on_sort_key(tree, prewhere)
     return tree
 
 
-@lru_cache(maxsize=64)
-def _sort_key_columns(table: str) -> frozenset[str]:
-    """The columns ClickHouse sorts `table` by: every version of a row has the same values in them."""
-    # Imported here: the store package imports this module.
-    from video_insights.store.clickhouse.ddl import sort_key
-    from video_insights.store.schema import TABLES_BY_NAME
-
-    t = TABLES_BY_NAME.get(table)
-    return frozenset(sort_key(t)) if t else frozenset()
+@lru_cache(maxsize=256)
+def _prewhere_columns(prewhere: Prewhere, table: str) -> frozenset[str]:
+    return frozenset(c for t, c in prewhere if t == table)
 
 
-def _prewhere_on_sort_key(tree: exp.Expr) -> None:
+def _prewhere_on_sort_key(tree: exp.Expr, prewhere: Prewhere) -> None:
     """Summary tables are read with FINAL, and ClickHouse then moves no condition to PREWHERE by itself
     (a filter on another column, applied before the versions collapse, could let an older version
     through). A condition on sorting-key columns alone keeps or drops every version of a row together,
@@ -168,7 +172,7 @@ def _prewhere_on_sort_key(tree: exp.Expr) -> None:
             continue
         if not isinstance(source.this, exp.Table) or source.this.name in ctes:
             continue
-        keys = _sort_key_columns(source.this.name)
+        keys = _prewhere_columns(prewhere, source.this.name)
         moved: list[exp.Expr] = []
         kept: list[exp.Expr] = []
         for cond in where.this.flatten() if isinstance(where.this, exp.And) else [where.this]:
@@ -197,7 +201,7 @@ def _for_postgres(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-_REWRITES = {"clickhouse": _for_clickhouse, "postgres": _for_postgres}
+_REWRITTEN = frozenset({"clickhouse", "postgres"})
 
 
 def tags(values: Iterable[str]) -> str:
@@ -212,3 +216,8 @@ def untag(text: str | None) -> list[str]:
 
 def rows_as_dicts(columns: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
     return [dict(zip(columns, r, strict=True)) for r in rows]
+
+
+def probe() -> exp.Expr:
+    """The cheapest query a store can answer: whether it answers at all (/healthz)."""
+    return q("SELECT 1")

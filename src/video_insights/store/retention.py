@@ -16,16 +16,9 @@ from video_insights.store.schema import ALERTS, IMPORTS, TABLES, Table
 DAY_MS = 86_400_000
 
 
-def days_kept(table: Table, settings: Settings) -> tuple[int, int]:
-    """(days, days for go rooms) that `table` keeps its rows: purge's cutoffs, and ClickHouse's TTL."""
-    if table.retention == "dashboard":
-        return settings.dashboard_retention_days, settings.dashboard_retention_days_go
-    return settings.retention_days, settings.retention_days_go
-
-
 def _condition(table: Table, settings: Settings, now: int) -> exp.Expr:
-    assert table.time_column is not None
-    days, go_days = days_kept(table, settings)
+    assert table.time_column is not None and table.retention is not None
+    days, go_days = settings.days_kept(table.retention)
     cutoff, go_cutoff = now - days * DAY_MS, now - go_days * DAY_MS
     t = table.time_column
     # An import's record lasts as long as the longest-kept data it holds; an alert is history of its own.

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
 
+from video_insights.model.records import COUNTERS, FLOAT_COUNTERS
+
 
 class T(StrEnum):
     """Logical column types."""
@@ -39,10 +41,28 @@ class Table:
     order_by: tuple[str, ...]  # physical order for engines that have one (ClickHouse)
     time_column: str | None = None  # drives retention
     retention: str | None = None  # "data" (7 days / 2 for go) or "dashboard" (14 / 2)
+    # Rows are replaced by key (summaries; versions on ClickHouse) rather than only appended (raw events
+    # and samples, whose readers collapse duplicates themselves).
+    versioned: bool = True
 
     @cached_property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
+
+    @cached_property
+    def sort_key(self) -> tuple[str, ...]:
+        """The physical sort key (ClickHouse's ORDER BY): the read order, then the rest of the row's key,
+        since ReplacingMergeTree collapses rows that share the whole sorting key."""
+        if not self.versioned:
+            return self.order_by
+        return self.order_by + tuple(k for k in self.key if k not in self.order_by)
+
+    @cached_property
+    def prewhere_columns(self) -> frozenset[str]:
+        """Columns a condition may be applied on before a versioned read collapses versions (ClickHouse's
+        PREWHERE under FINAL): every version of a row has the same values in its sort key, so such a
+        condition keeps or drops all of them together (query.sql applies it)."""
+        return frozenset(self.sort_key)
 
 
 def _cols(spec: str) -> tuple[Column, ...]:
@@ -71,16 +91,8 @@ EVENTS = Table(
     _cols("account_sid:str! room_sid:str! participant_sid:str ts_ms:int! source:str! name:str! payload:json "
           "event_id:str! received_ms:int! room_key:int!"),
     key=("account_sid", "event_id"), order_by=("account_sid", "room_sid", "ts_ms"),
-    time_column="ts_ms", retention="data",
+    time_column="ts_ms", retention="data", versioned=False,
 )
-_COUNTERS = (
-    "bytes", "packets", "packets_lost", "total_rtt_s", "rtt_measurements", "ql_cpu_s", "ql_bandwidth_s",
-    "retransmitted_packets", "nack_count", "pli_count", "freeze_count", "freezes_duration_s", "concealed_samples",
-    "total_samples_received",
-)
-FLOAT_COUNTERS = frozenset({"total_rtt_s", "ql_cpu_s", "ql_bandwidth_s", "freezes_duration_s"})
-#: Cumulative counters of a stream sample; deltas are computed from them when read (query.samples).
-COUNTERS: tuple[str, ...] = tuple(_COUNTERS)
 # Raw cumulative samples, one row per SSRC per report. Deltas and intervals are derived at read time
 # (a window over each series), which makes them a pure function of the set of samples: arrival order,
 # duplicates and the process that received a report do not matter.
@@ -90,10 +102,10 @@ STREAM_SAMPLES = Table(
           "ts_ms:int! bucket_ms:int! period_ms:int! track_sid:str! participant_key:int! track_id:str codec:str rid:str "
           "rtt_ms:float jitter_ms:float frame_rate:float frame_width:int frame_height:int "
           "quality_limitation_reason:str")
-    + tuple(Column(c, T.FLOAT if c in FLOAT_COUNTERS else T.INT) for c in _COUNTERS),
+    + tuple(Column(c, T.FLOAT if c in FLOAT_COUNTERS else T.INT) for c in COUNTERS),
     key=("account_sid", "participant_sid", "pc_id", "direction", "ssrc", "ts_ms"),
     order_by=("account_sid", "participant_sid", "ts_ms"),
-    time_column="ts_ms", retention="data",
+    time_column="ts_ms", retention="data", versioned=False,
 )
 TRACKS = Table(
     "tracks",
@@ -215,3 +227,5 @@ TABLES: tuple[Table, ...] = (
     PARTICIPANT_FACTS, PARTICIPANT_METRICS, IMPORTS, ROOM_LEDGER, ALERT_RULES, ALERTS,
 )
 TABLES_BY_NAME = {t.name: t for t in TABLES}
+#: (table, column) pairs whose conditions go to PREWHERE on ClickHouse: the store hands them to query.sql.render.
+PREWHERE: frozenset[tuple[str, str]] = frozenset((t.name, c) for t in TABLES for c in t.prewhere_columns)

@@ -3,8 +3,9 @@
 - Summary tables keep versions of a row: ReplacingMergeTree(updated_ms) (or insertion order where a
   table has no updated_ms), read with FINAL (the store's `final` setting), which merges versions at
   read time, so a replaced row is current for the very next read, before any background merge.
-- Raw tables (APPEND_ONLY) are plain MergeTree: their readers already collapse duplicates (samples
-  GROUP BY series and time, events by id), and FINAL on the largest tables would cost a merge per read.
+- Raw tables (not `versioned` in store.schema) are plain MergeTree: their readers already collapse
+  duplicates (samples GROUP BY series and time, events by id), and FINAL on the largest tables would
+  cost a merge per read.
 - Retention: each table with a retention policy gets a hidden `_written` column (MATERIALIZED: not
   in `SELECT *`, never inserted) and a TTL of the policy's days after it, go rooms' rows sooner where
   the table knows the room type. TTL runs from write time, not from the row's own time, because
@@ -23,12 +24,10 @@ from dataclasses import dataclass
 from video_insights.errors import BadRequest
 from video_insights.settings import Settings
 from video_insights.store.migrations import MIGRATIONS, AddColumn, CreateTable, Step
-from video_insights.store.retention import days_kept
 from video_insights.store.schema import Column, T, Table
 
 TYPES = {T.STR: "String", T.INT: "Int64", T.FLOAT: "Float64", T.BOOL: "Bool", T.JSON: "String",
          T.TAGS: "String", T.BYTES: "String"}
-APPEND_ONLY = frozenset({"events", "stream_samples"})
 WRITTEN = "_written"
 VERSION = "updated_ms"
 # Which migrations a store has applied (the store keeps it beside the schema's tables).
@@ -44,28 +43,16 @@ def column_ddl(c: Column) -> str:
     return f"{c.name} {column_type(c)}"
 
 
-def versioned(table: Table) -> bool:
-    return table.name not in APPEND_ONLY
-
-
-def sort_key(table: Table) -> tuple[str, ...]:
-    """The table's read order, then the rest of its key: ReplacingMergeTree collapses rows that share
-    the whole sorting key, so the key must be inside it."""
-    if not versioned(table):
-        return table.order_by
-    return table.order_by + tuple(k for k in table.key if k not in table.order_by)
-
-
 def moving_columns(table: Table) -> tuple[str, ...]:
     """Sort-key columns outside the row's key (a room's create_ms): a new version whose value differs
     lands beside the old one instead of replacing it, so the store deletes the old one (see store)."""
-    return tuple(c for c in sort_key(table) if c not in table.key) if versioned(table) else ()
+    return tuple(c for c in table.sort_key if c not in table.key) if table.versioned else ()
 
 
 def ttl(table: Table, settings: Settings) -> str | None:
     if not table.retention:
         return None
-    days, go_days = days_kept(table, settings)
+    days, go_days = settings.days_kept(table.retention)
     rules = [f"{WRITTEN} + toIntervalDay({days})"]
     if "room_type" in table.column_names and go_days < days:
         rules.append(f"{WRITTEN} + toIntervalDay({go_days}) WHERE room_type = 'go'")
@@ -73,7 +60,7 @@ def ttl(table: Table, settings: Settings) -> str | None:
 
 
 def engine(table: Table) -> str:
-    if not versioned(table):
+    if not table.versioned:
         return "MergeTree"
     return f"ReplacingMergeTree({VERSION})" if VERSION in table.column_names else "ReplacingMergeTree"
 
@@ -88,10 +75,10 @@ def _columns(table: Table) -> str:
 def _storage(table: Table, settings: Settings) -> str:
     """What follows the engine: sort key, partitions, TTL, table settings."""
     by_name = {c.name: c for c in table.columns}
-    key = sort_key(table)
+    key = table.sort_key
     parts = [f"ORDER BY ({', '.join(key)})"]
     table_settings = []
-    if not versioned(table) and table.retention:
+    if not table.versioned and table.retention:
         # Raw rows expire by day of writing: whole parts drop, no row-by-row rewriting.
         parts.append(f"PARTITION BY toYYYYMMDD({WRITTEN})")
         table_settings.append("ttl_only_drop_parts = 1")

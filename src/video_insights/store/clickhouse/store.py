@@ -28,7 +28,7 @@ from video_insights.store.clickhouse import ddl
 from video_insights.store.clickhouse.arrow import from_columns, from_rows, to_rows
 from video_insights.store.clickhouse.engines import Engine
 from video_insights.store.migrations import MIGRATIONS, Step
-from video_insights.store.schema import TABLES, TABLES_BY_NAME, Table
+from video_insights.store.schema import PREWHERE, TABLES, TABLES_BY_NAME, Table
 from video_insights.store.timing import timed
 
 DIALECT = "clickhouse"
@@ -49,7 +49,7 @@ class ClickHouseStore:
     # -- reading ---------------------------------------------------------------------------------
     @timed
     def fetch(self, query: exp.Expr | str | Bound) -> tuple[list[str], list[Row]]:
-        return to_rows(self.engine.query_arrow(render(query, DIALECT)))
+        return to_rows(self.engine.query_arrow(render(query, DIALECT, PREWHERE)))
 
     def table_rows(self, table: str) -> int:
         _, rows = self.fetch(f"SELECT count(*) FROM {TABLES_BY_NAME[table].name}")
@@ -115,7 +115,7 @@ class ClickHouseStore:
         if not batch:
             return
         # Everything is checked and converted before the first statement (see the module's note).
-        deletes = [f"DELETE FROM {self._delete_from(t)} WHERE {render(where, DIALECT)}"
+        deletes = [f"DELETE FROM {self._delete_from(t)} WHERE {render(where, DIALECT, PREWHERE)}"
                    for t, where in batch.deletes]
         replaces = []
         for name, rows in batch.replaces.items():
@@ -137,8 +137,8 @@ class ClickHouseStore:
     def _replace(self, table: Table, rows: list[Row], data: pa.Table) -> None:
         if not rows:
             return
-        if not ddl.versioned(table):  # append-only tables have no versions: out with the old rows first
-            where = render(_key_match(table, rows), DIALECT)
+        if not table.versioned:  # append-only tables have no versions: out with the old rows first
+            where = render(_key_match(table, rows), DIALECT, PREWHERE)
             self.engine.command(f"DELETE FROM {self._delete_from(table.name)} WHERE {where}")
             self.engine.insert_arrow(table.name, data)
             return
@@ -174,7 +174,7 @@ class ClickHouseStore:
             stale.append(exp.and_(*(_equals(c, v) for c, v in zip((*table.key, *moving), (*key, *old_sort),
                                                                      strict=True))))
         if stale:
-            where = render(exp.or_(*stale), DIALECT)
+            where = render(exp.or_(*stale), DIALECT, PREWHERE)
             self.engine.command(f"DELETE FROM {self._delete_from(table.name)} WHERE {where}")
 
     def _delete_from(self, table: str) -> str:

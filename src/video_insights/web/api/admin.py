@@ -1,4 +1,5 @@
-"""The route a CLI command takes when this server holds the store (see cli.remote)."""
+"""The route a CLI command takes when this server holds the store (cli.remote; the control file that
+leads it here: admin_ops.write_control)."""
 
 from __future__ import annotations
 

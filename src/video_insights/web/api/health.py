@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from video_insights.query.sql import probe
 from video_insights.web.deps import services
 
 router = APIRouter(tags=["Health"])
@@ -17,7 +18,7 @@ router = APIRouter(tags=["Health"])
 def healthz(request: Request) -> dict[str, Any]:
     svc = services(request)
     started = time.perf_counter()
-    svc.store.fetch("SELECT 1")
+    svc.store.fetch(probe())
     st = svc.pipeline.stats
     demo = {"demo": svc.demo.progress.snapshot()} if svc.demo is not None else {}
     return {"status": "ok", "store": svc.store.url.split("://")[0],

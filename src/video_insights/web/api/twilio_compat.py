@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request, Response
-from sqlglot import exp
 
 from video_insights.analytics import rooms as rooms_q
 from video_insights.analytics.live import RoomView
@@ -15,9 +14,12 @@ from video_insights.analytics.metrics import metrics_json
 from video_insights.analytics.rooms import Scope
 from video_insights.errors import BadRequest, NotFound
 from video_insights.model.vocabulary import RoomStatus, RoomType
+from video_insights.query import rooms as room_queries
 from video_insights.query.filters import RoomQuery, parse_room_query, parse_time
-from video_insights.query.sql import value
 from video_insights.web.deps import base_url, scope, services, sid_param
+
+if TYPE_CHECKING:  # conditions pass through here; they are built in query/
+    from sqlglot import exp
 
 router = APIRouter(tags=["Video Log Analyzer (Twilio-compatible)"])
 TWILIO_PARAMS = ("RoomType", "Codec", "RoomName", "RoomStatus", "CreatedAfter", "CreatedBefore", "PageSize", "Page",
@@ -56,33 +58,24 @@ def _meta(request: Request, key: str, page: int, size: int, has_next: bool) -> d
 def _twilio_conditions(request: Request) -> tuple[list[exp.Expr], bool, bool]:
     """The conditions of Twilio's parameters, whether they date the list, and whether they name a status."""
     params = request.query_params
-    conds: list[exp.Expr] = []
     types = params.getlist("RoomType")
     for t in types:
         if t not in ROOM_TYPES:
             raise BadRequest(f"RoomType: {t!r} is not one of {', '.join(ROOM_TYPES)}")
-    if types:
-        conds.append(exp.column("room_type").isin(*[value(t) for t in types]))
     codecs = params.getlist("Codec")
     for c in codecs:
         if c not in CODECS:
             raise BadRequest(f"Codec: {c!r} is not one of {', '.join(CODECS)}")
-    if codecs:
-        conds.append(exp.or_(*[exp.column("codecs").like(value(f"%,{c},%")) for c in codecs]))
-    if params.get("RoomName"):
-        conds.append(exp.column("room_name").eq(value(params["RoomName"])))
     statuses = params.getlist("RoomStatus")
     for status in statuses:
         if status not in ROOM_STATUSES:
             raise BadRequest(f"RoomStatus: {status!r} is not one of in-progress, completed")
-    if statuses:
-        conds.append(exp.column("room_status").isin(*[value(ROOM_STATUSES[st]) for st in statuses]))
-    dated = False
-    for name, op in (("CreatedAfter", exp.GTE), ("CreatedBefore", exp.LT)):
-        if params.get(name):
-            conds.append(op(this=exp.column("create_ms"), expression=value(parse_time(name, params[name]))))
-            dated = True
-    return conds, dated, bool(statuses)
+    created = {name: parse_time(name, params[name]) for name in ("CreatedAfter", "CreatedBefore") if params.get(name)}
+    conds = room_queries.twilio_conditions(
+        types=types, codecs=codecs, room_name=params.get("RoomName") or None,
+        statuses=[ROOM_STATUSES[st].value for st in statuses], created_after=created.get("CreatedAfter"),
+        created_before=created.get("CreatedBefore"))
+    return conds, bool(created), bool(statuses)
 
 
 @router.get("/v1/Video/Rooms", summary="List rooms (Twilio-compatible, with FIELD__OP filters)")

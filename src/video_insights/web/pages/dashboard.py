@@ -19,8 +19,8 @@ from fastapi.responses import RedirectResponse, Response
 from video_insights.analytics import dashboard as dash
 from video_insights.analytics.rooms import Scope
 from video_insights.errors import BadRequest
+from video_insights.query import facts as fact_queries
 from video_insights.query.filters import RoomQuery, iso, parse_filter
-from video_insights.query.sql import q
 from video_insights.store.base import Store
 from video_insights.web.deps import services
 from video_insights.web.pages import period_form
@@ -92,7 +92,7 @@ def rooms_link(since: int, until: int, *filters: tuple[str, str]) -> str:
 
 
 def has_data(store: Store, account_sid: str) -> bool:
-    _, rows = store.fetch(q("SELECT room_sid FROM room_facts WHERE account_sid = :a LIMIT 1", a=account_sid))
+    _, rows = store.fetch(fact_queries.any_room(account_sid))
     return bool(rows)
 
 

@@ -29,7 +29,8 @@ TABS = ("send", "receive")
 SEND_FIELDS = ("bitrate_bps", "packet_loss_pct", "rtt_ms")
 # Shown in the bitrate tooltip of a video track: what the encoder was producing at that bitrate.
 VIDEO_FIELDS = ("frame_rate", "frame_width", "frame_height", "quality_limitation_reason")
-RECEIVE_FIELDS = ("bitrate_bps",)
+RECEIVE_FIELDS = ("bitrate_bps", "packet_loss_pct", "jitter_ms", "freeze_count", "freezes_duration_s",
+                  "concealment_pct")
 
 
 def _ms(iso_time: str) -> int:
@@ -60,11 +61,27 @@ def _track_label(kind: str | None, name: str | None, codec: str | None) -> str:
     return " · ".join(p for p in parts if p)
 
 
+def _incoming(entry: dict[str, Any], interval_ms: int) -> dict[str, Any]:
+    """A received track's panel, named by who sent it; without a sender (docs/receive.md says which
+    sources tell) by its kind and the receiver's track id, and the heading says the sender is unknown."""
+    kind, sender = entry.get("kind"), entry.get("sender")
+    if sender:
+        who = sender["participant_identity"] or sender["participant_sid"]
+        label = f"{who} · {_track_label(kind, sender['track_name'], entry.get('codec'))}"
+    else:
+        who = None
+        label = _track_label(kind, f"{kind or 'media'} track {entry['track_id']}" if entry.get("track_id") else None,
+                             entry.get("codec"))
+    return {"id": entry["track_sid"], "kind": kind, "label": label, "sender": who,
+            "sender_sid": sender["participant_sid"] if sender else None,
+            "series": columns(entry["points"], RECEIVE_FIELDS, interval_ms)}
+
+
 def graph_data(metrics: dict[str, Any], tracks: list[dict[str, Any]], participant: dict[str, Any],
                thresholds: dict[str, float | None]) -> dict[str, Any]:
     """What the page's script draws: one panel per published track (every track the participant
-    published, measured or not), one series per receiving peer connection, the thresholds, and a
-    time range shared by every graph."""
+    published, measured or not), one per incoming track (grouped by sender, audio first), the
+    thresholds, and a time range shared by every graph."""
     interval_ms = int(metrics["interval_sec"]) * 1000
     measured = {s["track_sid"]: s for s in metrics["send"]}
     known = {t["track_sid"]: t for t in tracks}
@@ -77,8 +94,9 @@ def graph_data(metrics: dict[str, Any], tracks: list[dict[str, Any]], participan
             "id": sid, "kind": kind, "label": _track_label(kind, info.get("name") or (m or {}).get("name"),
                                                            info.get("codec") or (m or {}).get("codec")),
             "series": columns(m["points"], fields, interval_ms) if m else None})
-    receive = [{"id": r["peer_connection_id"], "series": columns(r["points"], RECEIVE_FIELDS, interval_ms)}
-               for r in metrics["receive"]]
+    receive = sorted((_incoming(r, interval_ms) for r in metrics.get("receive_tracks", [])),
+                     key=lambda r: (r["sender"] is None, (r["sender"] or "").lower(), r["sender_sid"] or "",
+                                    r["kind"] != "audio", r["label"], r["id"]))
     times = [t for panel in (*send, *receive) if panel["series"] for t in panel["series"]["t"]]
     starts = [v for v in (participant["join_ms"],) if v is not None]
     ends = [v for v in (participant["leave_ms"] or participant["last_activity_ms"],) if v is not None]
@@ -117,6 +135,7 @@ def participant_page(room_sid: str, participant_sid: str, request: Request,
         "title": f"{row['participant_identity'] or psid} · {room['room_name'] or room['room_sid']}",
         "room": room, "p": row, "api": participant_json(row, base_url(request)), "tracks": tracks,
         "issues": issue_rows(details_of(row), identities), "issue_types": issue_titles(row["issue_types"]),
-        "graphs": graphs, "tab": tab, "has_data": bool(metrics["send"] or metrics["receive"]),
+        "graphs": graphs, "tab": tab,
+        "has_data": bool(metrics["send"] or metrics["receive"] or metrics["receive_tracks"]),
         "live_stream": live_stream,
     })

@@ -42,6 +42,7 @@ class IssueRow:
     identity: str | None
     media: str
     track_sids: tuple[str, ...]
+    inbound: bool  # the tracks are ones the participant received (its page's Receive tab)
     measured: str
     threshold: str
 
@@ -108,8 +109,8 @@ def issue_rows(details: list[dict[str, Any]], identities: dict[str, str]) -> lis
             type=kind, title=issue_title(kind), explanation=info.explanation if info else "",
             rule=info.rule if info else "", participant_sid=sid, identity=identities.get(sid),
             media=f"{media} ({directions})" if media and directions else (media or "—"),
-            track_sids=tuple(props.get("track_sids") or ()), measured=measured,
-            threshold=limit))
+            track_sids=tuple(props.get("track_sids") or ()), inbound="inbound" in (props.get("directions") or ()),
+            measured=measured, threshold=limit))
     return sorted(out, key=lambda r: (r.title, r.identity or r.participant_sid))
 
 

@@ -68,7 +68,7 @@
     return (w.index = ix);
   }
 
-  // Mirrors processing/getstats.py: one entry per SSRC, cumulative counters, times in ms.
+  // Mirrors ingest/getstats.py: one entry per SSRC, cumulative counters, times in ms.
   function buildReport(report, ix, pcId, trackSidOf) {
     var payload = { peerConnectionId: pcId, localAudioTrackStats: [], localVideoTrackStats: [],
                     audioTrackStats: [], videoTrackStats: [] };

@@ -39,7 +39,13 @@
     return bps >= 1e6 ? fixed(bps / 1e6, 2) + " Mbps" : fixed(bps / 1e3, 0) + " kbps";
   }
 
-  // What each Send graph shows: the metric's column, how its values read, its issue threshold.
+  function percent(v, digits) {
+    return v == null ? "not measured" : fixed(v, digits) + " %";
+  }
+
+  // What each graph shows: the metric's column, how its values read, its issue threshold. The Send
+  // tab draws bitrate, loss and RTT of each published track; the Receive tab bitrate, loss, jitter and
+  // freezes (video) or concealment (audio) of each incoming track.
   const METRICS = {
     bitrate: {
       title: "Bitrate (kbps)", field: "bitrate_bps", axis: "kbps", scale: 1e-3, threshold: null,
@@ -53,6 +59,20 @@
     rtt: {
       title: "Round trip time (ms)", field: "rtt_ms", axis: "ms", scale: 1, threshold: data.thresholds.rtt_ms,
       text: (v) => (v == null ? "not measured" : fixed(v, 0) + " ms"),
+    },
+    jitter: {
+      title: "Jitter (ms)", field: "jitter_ms", axis: "ms", scale: 1, threshold: data.thresholds.jitter_ms,
+      text: (v) => (v == null ? "not measured" : fixed(v, 1) + " ms"),
+    },
+    // Time frozen as a share of each interval, which the video-freezes issue judges over the whole call.
+    freezes: {
+      title: "Frozen (% of time)", field: "freezes_duration_s", axis: "%", scale: 100000 / data.interval_ms,
+      threshold: data.thresholds.frozen_pct, bars: true,
+      text: (v) => percent(v == null ? null : v * 100000 / data.interval_ms, 1),
+    },
+    concealment: {
+      title: "Concealed audio (%)", field: "concealment_pct", axis: "%", scale: 1, threshold: null,
+      text: (v) => percent(v, 2),
     },
   };
 
@@ -139,45 +159,43 @@
     };
   }
 
-  function sendOption(panel, metricName) {
+  // One graph of one track's panel, on either tab.
+  function trackOption(panel, metricName) {
     const m = METRICS[metricName];
     const s = panel.series;
     const color = panel.kind === "audio" ? PALETTE[1] : PALETTE[0];
     const extra = m.threshold != null ? { markLine: thresholdLine(m.threshold, m.axis) } : {};
+    if (m.bars) Object.assign(extra, { type: "bar", barMaxWidth: 8, barMinHeight: 0 });
     const option = baseOption(m.title, [lineSeries(m.title, points(s, m.field, m.scale), color, extra)],
-                              m.threshold, m.axis, s[m.field]);
+                              m.threshold, m.axis, s[m.field].map((v) => (v == null ? null : v * m.scale)));
     option.tooltip.formatter = tooltip((p) => {
-      const value = m.text(s[m.field][p.dataIndex]);
+      const i = p.dataIndex;
+      const value = m.text(s[m.field][i]);
       let detail = "";
       // For video, what the encoder produced at that moment explains a low bitrate.
-      if (metricName === "bitrate" && s.frame_height && s.frame_height[p.dataIndex] != null) {
-        detail += " · " + s.frame_width[p.dataIndex] + "×" + s.frame_height[p.dataIndex];
-        if (s.frame_rate[p.dataIndex] != null) detail += " @ " + fixed(s.frame_rate[p.dataIndex], 0) + " fps";
-        const why = s.quality_limitation_reason[p.dataIndex];
+      if (metricName === "bitrate" && s.frame_height && s.frame_height[i] != null) {
+        detail += " · " + s.frame_width[i] + "×" + s.frame_height[i];
+        if (s.frame_rate[i] != null) detail += " @ " + fixed(s.frame_rate[i], 0) + " fps";
+        const why = s.quality_limitation_reason[i];
         if (why && why !== "none") detail += " (limited by " + why + ")";
+      }
+      if (metricName === "freezes" && s.freeze_count[i] != null) {
+        const n = s.freeze_count[i];
+        detail += " · " + n + (n === 1 ? " freeze" : " freezes") + " (" + fixed(s.freezes_duration_s[i], 2) + " s)";
       }
       return { value, detail };
     });
     return option;
   }
 
-  function receiveOption() {
-    const series = data.receive.map((pc, i) =>
-      lineSeries(pc.id, points(pc.series, "bitrate_bps", 1e-3), PALETTE[i % PALETTE.length]));
-    const option = baseOption("Inbound bitrate (kbps)", series, null, "kbps", []);
-    option.legend = { type: "scroll", top: 0, right: 0, left: 160, textStyle: { fontSize: 11 } };
-    option.tooltip.formatter = tooltip((p) => {
-      const pc = data.receive[p.seriesIndex];
-      return { label: VI.node("span", "mono", String(pc.id).slice(0, 13) + "… "),
-               value: bitrate(pc.series.bitrate_bps[p.dataIndex]) };
-    });
-    return option;
+  function panelOf(el) {
+    return data[el.dataset.panel][Number(el.dataset.trackIndex)];
   }
 
   function zoomBarOption() {
     // The slider's background is the participant's total sent bitrate: where the call was busy.
     const total = new Map();
-    for (const panel of data.send) {
+    for (const panel of [...data.send, ...data.receive]) {
       if (!panel.series) continue;
       panel.series.t.forEach((t, i) => {
         const v = panel.series.bitrate_bps[i];
@@ -213,12 +231,7 @@
   function drawVisible() {
     for (const el of document.querySelectorAll(".qchart")) {
       if (charts.has(el) || el.closest("[hidden]")) continue;
-      if (el.dataset.panel === "receive") {
-        init(el, receiveOption());
-      } else {
-        const panel = data.send[Number(el.dataset.trackIndex)];
-        init(el, sendOption(panel, el.dataset.metric));
-      }
+      init(el, trackOption(panelOf(el), el.dataset.metric));
     }
     echarts.connect(GROUP);
   }
@@ -287,7 +300,7 @@
   }
 
   function samePanels(next) {
-    const ids = (d) => JSON.stringify([d.send.map((p) => [p.id, !p.series]), d.receive.map((r) => r.id)]);
+    const ids = (d) => JSON.stringify([d.send.map((p) => [p.id, !p.series]), d.receive.map((r) => [r.id, r.label])]);
     return ids(next) === ids(data);
   }
 
@@ -296,8 +309,7 @@
     data = next;
     for (const [el, chart] of charts) {
       if (el === document.getElementById("zoom-bar")) chart.setOption(zoomBarOption());
-      else if (el.dataset.panel === "receive") chart.setOption(receiveOption());
-      else chart.setOption(sendOption(data.send[Number(el.dataset.trackIndex)], el.dataset.metric));
+      else chart.setOption(trackOption(panelOf(el), el.dataset.metric));
     }
     return true;
   }

@@ -10,12 +10,12 @@ import orjson
 import pytest
 
 from video_insights.ingest.dumps import parse_dump
-from video_insights.model.records import Direction, MediaKind, StreamSample
-from video_insights.processing.getstats import (
+from video_insights.ingest.getstats import (
     gateway_entry_to_sample,
     snapshot_to_gateway_payload,
     snapshot_to_samples,
 )
+from video_insights.model.records import Direction, MediaKind, StreamSample
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 SERIES = DATA / "getstats" / "chromium156"
