@@ -22,6 +22,7 @@ from video_insights.web import access_log, errors
 from video_insights.web.api import admin, dashboard, health, ingest, livekit, metrics, twilio_compat
 from video_insights.web.api import alerts as alerts_api
 from video_insights.web.deps import Services
+from video_insights.web.display_zone import DisplayZone
 from video_insights.web.head import HeadAsGet
 from video_insights.web.pages import ROUTERS as PAGE_ROUTERS
 from video_insights.web.pages.render import STATIC
@@ -71,6 +72,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"],
                        allow_headers=["Authorization", "Content-Type"])
     app.add_middleware(ServerTiming)
+    app.add_middleware(DisplayZone)  # inside SecurityHeaders: its own 400 gets the headers too
     app.add_middleware(SecurityHeaders)
     app.add_middleware(HeadAsGet)  # outermost: every route, and the error pages, answer HEAD as GET
     errors.install(app)

@@ -27,6 +27,7 @@ from support import Creds, gateway_reports, getstats_series, serving, twilio_sig
 from video_insights.app import create_app
 from video_insights.ingest.auth import mint_token
 from video_insights.model.ids import new_sid
+from video_insights.model.labels import track_name
 from video_insights.settings import Settings
 from video_insights.store.duckdb_store import DuckDBStore
 
@@ -99,7 +100,7 @@ def test_demo_participant_with_received_freezes(signed_in: Any, console: Any, sc
                                                "jitter": settings.jitter_threshold_ms, "freezes": 2.0})
     for sid, track in by_sid.items():
         heading = page.locator(f"#recv-{sid} h3").inner_text()
-        name = track["sender"]["track_name"] or f"unnamed {track['kind']}"  # a track published without a name
+        name = track_name(track["sender"]["track_name"], track["kind"])  # the one label of an unnamed track
         assert f"{track['sender']['participant_identity']} · {name}" in heading
 
     # The issue's graph: a frozen track's freeze graph crosses the threshold the issue was judged on.

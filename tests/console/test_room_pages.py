@@ -13,6 +13,7 @@ from conftest import make_account
 from support import console_login, console_post
 from video_insights.analytics.rooms import participant_tracks
 from video_insights.demo.generator import generate
+from video_insights.model.labels import value_label
 from video_insights.query.fields import ROOM_FIELDS
 from video_insights.query.sql import q
 from video_insights.web.pages.participant import columns, graph_data
@@ -63,7 +64,8 @@ def test_room_page_shows_fields_issues_and_participants(signed_in: Any, console:
     for f in ROOM_FIELDS:  # every field of the rooms list, labelled
         assert page.locator(f"#room-fields [data-field={f.name}] dt").inner_text().lower() == f.label.lower()
     assert page.inner_text("[data-field=unique_participants] dd") == str(room["unique_participants"])
-    assert page.inner_text("[data-field=room_type] dd") == room["room_type"]
+    # The API keeps the raw value; the page shows its label.
+    assert room["room_type"] == "group" and page.inner_text("[data-field=room_type] dd") == "Group"
     # Timestamps are shown in the viewer's zone (the browser runs in Europe/Berlin), not UTC.
     created = page.locator("[data-field=create_time] time")
     assert "UTC" not in created.inner_text() and "Europe/Berlin" in (created.get_attribute("title") or "")
@@ -84,7 +86,7 @@ def test_room_page_shows_fields_issues_and_participants(signed_in: Any, console:
         row = page.locator(f"#participants-table tr[data-participant-sid={p['participant_sid']}]")
         text = row.inner_text()
         assert p["participant_sid"] in text and (p["participant_identity"] or "(no identity)") in text
-        assert (p["end_reason"] or "Unknown") in text
+        assert (value_label("end_reason", p["end_reason"]) or "Unknown") in text
     page.screenshot(path=str(screenshot_dir / "room-summary.png"), full_page=True)
     page.goto(f"{console.url}/rooms/{room['room_sid']}?_page=1")  # past the last page of participants
     assert "No participants on this page" in page.inner_text("#participants")

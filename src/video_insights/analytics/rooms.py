@@ -96,6 +96,29 @@ def list_rooms(store: Store, account_sid: str, rq: RoomQuery, *, extra: list[exp
     return rows_as_dicts(cols, rows)
 
 
+@dataclass(frozen=True)
+class RoomsTotal:
+    """How many rooms a view holds: `count` exactly, or at least `count` when `exact` is false."""
+
+    count: int
+    exact: bool
+
+
+# ClickHouse reads summaries with FINAL (store/clickhouse/store.py), which merges every matching row's
+# versions to count them; past this many the rooms list says "more than" instead of counting on.
+COUNT_CAP = 10_000
+
+
+def count_rooms(store: Store, account_sid: str, rq: RoomQuery, *, now: int | None = None) -> RoomsTotal:
+    """The number of rooms `list_rooms` pages through for `rq`. DuckDB and PostgreSQL count them all
+    (an index-free scan of one account's rooms takes milliseconds); ClickHouse counts up to COUNT_CAP."""
+    now = int(time.time() * 1000) if now is None else now
+    capped = store.dialect == "clickhouse"
+    _, rows = store.fetch(room_queries.room_count(account_sid, rq, now=now, cap=COUNT_CAP if capped else None))
+    n = int(rows[0][0])
+    return RoomsTotal(COUNT_CAP, False) if capped and n > COUNT_CAP else RoomsTotal(n, True)
+
+
 def find_room(store: Store, scope: Scope, room_sid: str) -> dict[str, Any] | None:
     """The room's stored summary, if one of the scope's accounts has it."""
     cols, rows = store.fetch(room_queries.room_in(scope.reachable, room_sid))

@@ -49,14 +49,28 @@ def _time_window(rq: RoomQuery, default_completed_24h: bool, now: int) -> list[e
     return conds
 
 
-def room_list(columns: Sequence[str], account_sid: str, rq: RoomQuery, *, extra: Sequence[exp.Expr] = (),
-              default_completed_24h: bool = False, now: int) -> exp.Expr:
-    """A page of an account's rooms as a rooms-list query string asks (`extra`: more conditions), one
-    more than the page size when more follow."""
+def _conditions(account_sid: str, rq: RoomQuery, extra: Sequence[exp.Expr], default_completed_24h: bool,
+                now: int) -> list[exp.Expr]:
     conds = [exp.column("account_sid").eq(value(account_sid)), *_time_window(rq, default_completed_24h, now)]
     conds += [condition(f) for f in rq.filters] + list(extra)
     if rq.search:
         conds.append(exp.func("upper", exp.column("room_sid")).like(value(rq.search.upper() + "%")))
+    return conds
+
+
+def room_count(account_sid: str, rq: RoomQuery, *, now: int, cap: int | None = None) -> exp.Expr:
+    """(count,) of the rooms `room_list` pages through for `rq`; with `cap`, counted up to cap + 1."""
+    matching = exp.select("room_sid").from_("rooms").where(exp.and_(*_conditions(account_sid, rq, (), False, now)))
+    if cap is not None:
+        matching = matching.limit(cap + 1)
+    return exp.select(exp.func("count", exp.Star())).from_(matching.subquery("matching"))
+
+
+def room_list(columns: Sequence[str], account_sid: str, rq: RoomQuery, *, extra: Sequence[exp.Expr] = (),
+              default_completed_24h: bool = False, now: int) -> exp.Expr:
+    """A page of an account's rooms as a rooms-list query string asks (`extra`: more conditions), one
+    more than the page size when more follow."""
+    conds = _conditions(account_sid, rq, extra, default_completed_24h, now)
     sort_col = ROOM_FIELDS_BY_NAME[rq.sort].column
     return (exp.select(*columns).from_("rooms").where(exp.and_(*conds))
             .order_by(exp.Ordered(this=exp.column(sort_col), desc=rq.descending, nulls_first=False),

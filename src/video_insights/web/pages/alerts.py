@@ -12,6 +12,7 @@ from video_insights.alerts import outbox, rules
 from video_insights.analytics.rooms import Scope
 from video_insights.errors import BadRequest
 from video_insights.model.issues import CATALOG
+from video_insights.model.labels import issue_title
 from video_insights.web.deps import services, sid_param
 from video_insights.web.pages import csrf
 from video_insights.web.pages.render import render
@@ -25,7 +26,7 @@ HISTORY = 50
 def describe(rule: rules.Rule) -> str:
     t = rule.trigger
     if rule.type == rules.PARTICIPANT_ISSUE:
-        text = f"A participant is first tagged with {CATALOG[t['issue_type']].title.lower()} ({t['issue_type']})"
+        text = f"A participant is first tagged with {issue_title(t['issue_type']).lower()} ({t['issue_type']})"
     else:
         text = (f"{t['threshold_pct']:g} % or more of the rooms of the last {t['window_minutes']} minutes have issues "
                 f"(at least {t['min_rooms']} rooms; quiet for {t['cooldown_minutes']} minutes after)")

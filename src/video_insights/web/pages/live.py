@@ -25,7 +25,7 @@ from video_insights.analytics.live_board import PAGE_SIZE, Board, BoardSource, t
 from video_insights.analytics.metrics import participant_metrics
 from video_insights.analytics.rooms import Scope
 from video_insights.errors import BadRequest, NotFound, Saturated
-from video_insights.model.issues import CATALOG
+from video_insights.model import labels
 from video_insights.model.vocabulary import ParticipantStatus
 from video_insights.web.deps import Services, services, sid_param
 from video_insights.web.live_hub import Closed, LiveHub
@@ -102,7 +102,7 @@ def live_page(request: Request, scope: Scope = Depends(page_scope)) -> HTMLRespo
     page = _page_param(request)
     return render(request, "live.html", {"title": "Live", "page": page, "page_size": PAGE_SIZE,
                                          "stream_url": f"/live/stream?page={page}",
-                                         "issue_titles": {t.value: i.title for t, i in CATALOG.items()}})
+                                         "issue_titles": labels.ISSUE_TITLES, "room_types": labels.ROOM_TYPES})
 
 
 def _board_page(page: int, board: Board) -> tuple[str, bytes, bytes]:

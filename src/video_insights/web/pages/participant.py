@@ -16,6 +16,7 @@ from video_insights.analytics.live_board import thresholds_of
 from video_insights.analytics.metrics import participant_metrics
 from video_insights.analytics.rooms import Scope, participant_json
 from video_insights.errors import BadRequest
+from video_insights.model.labels import track_name
 from video_insights.model.vocabulary import ParticipantStatus
 from video_insights.web.deps import base_url, services, sid_param
 from video_insights.web.pages.render import render
@@ -56,7 +57,7 @@ def columns(points: list[dict[str, Any]], fields: tuple[str, ...], interval_ms: 
 
 def _track_label(kind: str | None, name: str | None, codec: str | None) -> str:
     # The kind has its own chip beside the label: the label is the app's name for the track and codec.
-    parts = [name or f"unnamed {kind or 'track'}", codec or ""]
+    parts = [track_name(name, kind), codec or ""]
     return " · ".join(p for p in parts if p)
 
 

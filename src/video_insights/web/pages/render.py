@@ -12,6 +12,8 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
 from video_insights import __version__, accounts
+from video_insights.model import labels
+from video_insights.web import display_zone
 from video_insights.web.deps import services
 from video_insights.web.pages import csrf
 
@@ -43,8 +45,16 @@ def duration(seconds: int | float | None) -> str:
     return f"{h}h {m:02d}m {sec:02d}s" if h else (f"{m}m {sec:02d}s" if m else f"{sec}s")
 
 
+def label(value: object, field: str) -> str:
+    """`{{ value | label("room_type") }}`: a stored value as people read it (model/labels.py)."""
+    return labels.value_label(field, value)
+
+
 templates.env.filters["local_time"] = local_time
 templates.env.filters["duration"] = duration
+templates.env.filters["label"] = label
+templates.env.filters["issue_title"] = labels.issue_title
+templates.env.filters["track_name"] = labels.track_name  # {{ name | track_name(kind) }}
 templates.env.globals.update(version=__version__, echarts=ECHARTS)
 
 
@@ -65,7 +75,10 @@ def render(request: Request, template: str, context: dict[str, Any], status_code
     viewer = getattr(request.state, "viewer", None)
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     demo = services(request).demo
+    zone = getattr(request.state, "display_zone", "local")
     base = {"request": request, "viewer": viewer, "accounts_menu": _accounts_menu(request), "here": here,
+            "display_zone": zone, "zone_links": {z: display_zone.with_zone(here, z) for z in display_zone.ZONES},
+            "zone_pages": " ".join(display_zone.PAGE_PREFIXES),
             "csrf": csrf.token(request), "demo_banner": demo.progress.banner() if demo is not None else None}
     response = templates.TemplateResponse(request, template, {**base, **context}, status_code=status_code)
     csrf.attach(request, response)

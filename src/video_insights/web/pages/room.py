@@ -17,6 +17,7 @@ from video_insights.analytics.live import RoomView
 from video_insights.analytics.rooms import Scope, room_json
 from video_insights.errors import BadRequest, NotFound
 from video_insights.model.issues import CATALOG, IssueInfo, IssueType
+from video_insights.model.labels import issue_title
 from video_insights.query.fields import ROOM_FIELDS, FieldType
 from video_insights.query.sql import untag
 from video_insights.web.deps import base_url, services, sid_param
@@ -59,20 +60,34 @@ def _num(v: float, digits: int) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _amount(v: float | None, unit: str) -> str:
+# Digits a measurement is shown with by default, per unit; more where it would print as its threshold.
+_DIGITS = {"share": 1, "%": 2, "ms": 1, "s": 2, "reconnects": 0}
+_MAX_DIGITS = 4
+
+
+def _amount(v: float | None, unit: str, digits: int | None = None) -> str:
     if v is None:
         return "—"
+    d = _DIGITS.get(unit, 2) if digits is None else digits
     if unit == "share":  # stored as 0..1; people read a percentage of the time
-        return f"{_num(100 * v, 1)} % of the time"
-    if unit == "%":
-        return f"{_num(v, 2)} %"
-    if unit == "ms":
-        return f"{_num(v, 1)} ms"
-    if unit == "s":
-        return f"{_num(v, 2)} s"
+        return f"{_num(100 * v, d)} % of the time"
     if unit == "reconnects":
-        return f"{v:.0f} reconnects"
+        return f"{_num(v, d)} reconnects"
+    if unit in _DIGITS:
+        return f"{_num(v, d)} {unit}"
     return f"{v:g} {unit}".strip()
+
+
+def measured_and_threshold(value: float | None, threshold: float, unit: str) -> tuple[str, str]:
+    """Both as text, the measurement with enough digits that a value which crossed its threshold does
+    not print as the threshold itself (0.0204 against 0.02 reads "2.04 %", not "2 %")."""
+    limit = _amount(threshold, unit)
+    digits = _DIGITS.get(unit, 2)
+    text = _amount(value, unit, digits)
+    while value is not None and value != threshold and text == limit and digits < _MAX_DIGITS:
+        digits += 1
+        text = _amount(value, unit, digits)
+    return text, limit
 
 
 def issue_rows(details: list[dict[str, Any]], identities: dict[str, str]) -> list[IssueRow]:
@@ -87,15 +102,15 @@ def issue_rows(details: list[dict[str, Any]], identities: dict[str, str]) -> lis
         directions = ", ".join(_DIRECTIONS.get(x, x) for x in props.get("directions") or [])
         threshold = props.get("threshold")
         # Issues without a threshold are events (a failure happened), not measurements.
-        measured = _amount(props.get("value"), unit) if threshold is not None else "occurred"
+        measured, limit = (measured_and_threshold(props.get("value"), float(threshold), unit)
+                           if threshold is not None else ("occurred", "—"))
         sid = str(props.get("participant_sid") or "")
         out.append(IssueRow(
-            type=kind, title=info.title if info else kind, explanation=info.explanation if info else "",
+            type=kind, title=issue_title(kind), explanation=info.explanation if info else "",
             rule=info.rule if info else "", participant_sid=sid, identity=identities.get(sid),
             media=f"{media} ({directions})" if media and directions else (media or "—"),
             track_sids=tuple(props.get("track_sids") or ()), inbound="inbound" in (props.get("directions") or ()),
-            measured=measured,
-            threshold=_amount(threshold, unit) if threshold is not None else "—"))
+            measured=measured, threshold=limit))
     return sorted(out, key=lambda r: (r.title, r.identity or r.participant_sid))
 
 
@@ -106,11 +121,7 @@ def details_of(row: dict[str, Any]) -> list[dict[str, Any]]:
 
 def issue_titles(tags: str | None) -> list[tuple[str, str]]:
     """(type, title) of a row's issue_types, for badges."""
-    out = []
-    for t in untag(tags):
-        info = _info(t)
-        out.append((t, info.title if info else t))
-    return out
+    return [(t, issue_title(t)) for t in untag(tags)]
 
 
 def no_params_but(request: Request, *allowed: str) -> None:

@@ -21,9 +21,9 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from video_insights.analytics.rooms import Scope, list_rooms
+from video_insights.analytics.rooms import RoomsTotal, Scope, count_rooms, list_rooms
 from video_insights.errors import BadRequest
-from video_insights.model.issues import CATALOG, IssueType
+from video_insights.model.labels import value_label
 from video_insights.query.fields import DEFAULT_COLUMNS, OPERATORS, ROOM_FIELDS, ROOM_FIELDS_BY_NAME, Field, FieldType
 from video_insights.query.filters import RoomQuery, iso, parse_filter, parse_range, parse_room_query
 from video_insights.web.deps import services
@@ -42,13 +42,6 @@ OPERATOR_LABELS = {"eq": "=", "ne": "≠", "gt": ">", "gte": "≥", "lt": "<", "
                    "in": "is one of"}
 # Sorting a number or a time starts with the largest: "most issues first", "newest first".
 DESCENDING_FIRST = (FieldType.INT, FieldType.SECONDS, FieldType.TIME)
-
-
-def issue_title(issue_type: str) -> str:
-    try:
-        return CATALOG[IssueType(issue_type)].title
-    except ValueError:
-        return issue_type
 
 
 def columns_of(rq: RoomQuery) -> list[Field]:
@@ -160,7 +153,7 @@ def headers(rq: RoomQuery) -> list[Header]:
 def filter_chips(rq: RoomQuery) -> list[dict[str, Any]]:
     chips = []
     for i, f in enumerate(rq.filters):
-        shown = [issue_title(str(v)) if f.field.name == "issue_type" else v for v in f.values]
+        shown = [v if f.field.type == FieldType.TIME else value_label(f.field.name, v) for v in f.values]
         chips.append({"filter": f, "op": OPERATOR_LABELS[f.op], "values": shown,
                       "remove_url": url(replace(rq, filters=rq.filters[:i] + rq.filters[i + 1:], page=0))})
     return chips
@@ -174,7 +167,7 @@ def hidden(rq: RoomQuery, *dropped: str) -> list[tuple[str, str]]:
 def field_catalog() -> dict[str, dict[str, Any]]:
     """What the filter form's script needs to offer each field's operators and values."""
     return {f.name: {"type": str(f.type), "operators": list(OPERATORS[f.type]),
-                     "choices": [[c, issue_title(c) if f.name == "issue_type" else c] for c in f.choices]}
+                     "choices": [[c, value_label(f.name, c)] for c in f.choices]}
             for f in ROOM_FIELDS}
 
 
@@ -187,7 +180,13 @@ def window_inputs(rq: RoomQuery, now: int) -> tuple[str, str, str]:
     return period_form.CUSTOM, period_form.local_input(rq.since_ms), period_form.local_input(rq.until_ms)
 
 
-def page_context(rq: RoomQuery, rows: list[dict[str, Any]], now: int) -> dict[str, Any]:
+def range_text(first: int, last: int, total: RoomsTotal) -> str:
+    """ "1–50 of 2,103", or "of more than 10,000" where the store stopped counting."""
+    of = f"{total.count:,}" if total.exact else f"more than {total.count:,}"
+    return f"{first:,}–{last:,} of {of}"
+
+
+def page_context(rq: RoomQuery, rows: list[dict[str, Any]], now: int, total: RoomsTotal) -> dict[str, Any]:
     period, since_input, until_input = window_inputs(rq, now)
     shown = rows[:rq.size]
     cols = columns_of(rq)
@@ -198,7 +197,8 @@ def page_context(rq: RoomQuery, rows: list[dict[str, Any]], now: int) -> dict[st
         "title": "Rooms", "rq": rq, "headers": headers(rq), "chips": filter_chips(rq),
         "rows": [{"sid": r["room_sid"], "cells": [(f, r[f.column], csv_value(f, r[f.column])) for f in cols]}
                  for r in shown],
-        "first": rq.page * rq.size + 1, "last": rq.page * rq.size + len(shown),
+        "first": rq.page * rq.size + 1, "last": rq.page * rq.size + len(shown), "total": total,
+        "range_text": range_text(rq.page * rq.size + 1, rq.page * rq.size + len(shown), total),
         "prev_url": url(replace(rq, page=rq.page - 1)) if rq.page else None,
         "next_url": url(replace(rq, page=rq.page + 1)) if len(rows) > rq.size else None,
         "csv_url": url(rq, "/rooms.csv"), "fields": ROOM_FIELDS, "operator_labels": OPERATOR_LABELS,
@@ -210,7 +210,7 @@ def page_context(rq: RoomQuery, rows: list[dict[str, Any]], now: int) -> dict[st
         "clear_filters_url": url(replace(rq, filters=[], page=0)),
         "clear_url": url(replace(rq, filters=[], search=None, range=None, since_ms=None, until_ms=None, page=0)),
         "default_columns_url": url(replace(rq, columns=[])), "first_page_url": url(replace(rq, page=0)),
-        "issue_title": issue_title, "filtered": bool(rq.filters or rq.search or rq.range or rq.since_ms
+        "filtered": bool(rq.filters or rq.search or rq.range or rq.since_ms
                                                       or rq.until_ms),
     }
 
@@ -229,7 +229,7 @@ def rooms_page(request: Request, scope: Scope = Depends(page_scope)) -> Response
     if form_error is None and parse_qsl(request.url.query, keep_blank_values=True) != rq.to_params():
         return RedirectResponse(url(rq), status_code=303)
     rows = list_rooms(services(request).store, scope.account_sid, rq, now=now)
-    context = page_context(rq, rows, now)
+    context = page_context(rq, rows, now, count_rooms(services(request).store, scope.account_sid, rq, now=now))
     context.update(form_error=form_error, new_filter=new)
     return render(request, "rooms.html", context, status_code=400 if form_error else 200)
 

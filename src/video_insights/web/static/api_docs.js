@@ -13,7 +13,9 @@
   dark.addEventListener("change", scheme);
   window.addEventListener("DOMContentLoaded", () => {
     window.ui = SwaggerUIBundle({
-      url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true,
+      // No deep links: Swagger UI puts them as links inside each operation's toggle button, a control
+      // within a control that keyboard and screen-reader users cannot reach (axe: nested-interactive).
+      url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: false,
       presets: [SwaggerUIBundle.presets.apis], layout: "BaseLayout",
     });
   });

@@ -1,13 +1,18 @@
 // Video Insights console: what every page shares. Plain script, no build step.
 (function () {
   "use strict";
+  // The viewer's time zone, or UTC when the URL says `tz=utc` (web/display_zone.py).
+  const root = document.documentElement;
+  const utc = root.dataset.tz === "utc";
+  const zoneOptions = utc ? { timeZone: "UTC" } : {};
   const dateTime = new Intl.DateTimeFormat(undefined, {
     year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit",
+    timeZoneName: "short", ...zoneOptions,
   });
-  const dateOnly = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "short", day: "numeric" });
-  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const dateOnly = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "short", day: "numeric", ...zoneOptions });
+  const zone = utc ? "UTC" : Intl.DateTimeFormat().resolvedOptions().timeZone;
 
-  // Server-rendered times are UTC; show them in the viewer's time zone.
+  // Server-rendered times are UTC; show them in the chosen zone, which each time names.
   function localiseTimes(root) {
     for (const el of root.querySelectorAll("time[datetime]")) {
       const at = new Date(el.getAttribute("datetime"));
@@ -51,6 +56,65 @@
     return box;
   }
 
+  // Copy buttons beside SIDs and URLs (the _room_macros.html `copyable` macro).
+  function copyButtons(root) {
+    root.addEventListener("click", (event) => {
+      const button = event.target instanceof Element ? event.target.closest("button.copy[data-copy]") : null;
+      if (!button) return;
+      const done = () => {
+        button.classList.add("copied");
+        button.title = "Copied";
+        setTimeout(() => { button.classList.remove("copied"); button.title = button.getAttribute("aria-label"); }, 1500);
+      };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(button.dataset.copy).then(done, () => selectText(button));
+      } else {
+        selectText(button);
+      }
+    });
+  }
+
+  // Without the clipboard API (plain http on a LAN address) the text is selected for Ctrl+C.
+  function selectText(button) {
+    const text = button.parentElement.querySelector(".mono");
+    if (!text) return;
+    const range = document.createRange();
+    range.selectNodeContents(text);
+    const selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+  }
+
+  // In UTC, every link to a console page and every form carries `tz=utc`, so the choice lasts across
+  // pages (links the scripts draw later included: this looks at the link when it is followed).
+  function carryZone(doc) {
+    if (!utc) return;
+    const pages = (root.dataset.tzPages || "").split(" ").filter(Boolean);
+    const isPage = (url) => url.origin === location.origin &&
+      (url.pathname === "/" || pages.some((p) => url.pathname.startsWith(p)));
+    const onLink = (event) => {
+      const a = event.target instanceof Element ? event.target.closest("a[href]") : null;
+      if (!a || a.hasAttribute("data-zone")) return;
+      const url = new URL(a.href, location.href);
+      if (!isPage(url) || url.searchParams.get("tz") === "utc") return;
+      url.searchParams.set("tz", "utc");
+      a.href = url.pathname + url.search + url.hash;
+    };
+    for (const type of ["click", "auxclick", "contextmenu"]) doc.addEventListener(type, onLink, true);
+    doc.addEventListener("submit", (event) => {
+      const form = event.target;
+      if (!(form instanceof HTMLFormElement)) return;
+      const url = new URL(form.action, location.href);
+      if (!isPage(url)) return;
+      if (form.method.toLowerCase() === "get") {
+        if (!form.querySelector("input[name=tz]")) form.append(Object.assign(document.createElement("input"), { type: "hidden", name: "tz", value: "utc" }));
+      } else {
+        url.searchParams.set("tz", "utc");
+        form.action = url.pathname + url.search;
+      }
+    }, true);
+  }
+
   // The charts' colours, read from the stylesheet's variables (app.css, top) so that they follow
   // prefers-color-scheme like the rest of the page; `series` is the palette, in slot order.
   function chartTheme() {
@@ -74,9 +138,11 @@
     query.addEventListener("change", () => redraw(chartTheme()));
   }
 
-  window.VI = { localiseTimes, zone, dateTime, node, tooltip, chartTheme, onSchemeChange };
+  window.VI = { localiseTimes, zone, zoneOptions, utc, dateTime, node, tooltip, chartTheme, onSchemeChange };
   document.addEventListener("DOMContentLoaded", () => {
     localiseTimes(document);
     autosubmit(document);
+    copyButtons(document);
+    carryZone(document);
   });
 })();

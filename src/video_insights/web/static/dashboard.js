@@ -34,20 +34,20 @@
   // starts in the evening before in the Americas, so local dates would name the wrong day).
   function labels(data) {
     const hourly = data.granularity === "hour";
-    const zone = hourly ? {} : { timeZone: "UTC" };
+    const zone = hourly ? VI.zoneOptions : { timeZone: "UTC" };  // hours: local, or UTC with ?tz=utc
     const day = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", ...zone });
-    const clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+    const clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", ...zone });
     const full = new Intl.DateTimeFormat(undefined, hourly
-      ? { weekday: "short", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }
+      ? { weekday: "short", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short", ...zone }
       : { weekday: "short", month: "short", day: "numeric", year: "numeric", ...zone });
-    const moment = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+    const moment = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", ...VI.zoneOptions });
     const times = data.times.map((t) => new Date(t));
     const long = hourly && times.length > 48;  // a week of hours: label the days only
     return {
       axis: times.map((at, i) => {
         if (!hourly) return day.format(at);
         // The date where a day starts, the hour elsewhere: one short line per label.
-        const newDay = i > 0 && at.getDate() !== times[i - 1].getDate();
+        const newDay = i > 0 && day.format(at) !== day.format(times[i - 1]);
         if (long) return newDay ? day.format(at) : "";
         return newDay ? day.format(at) : clock.format(at);
       }),

@@ -10,6 +10,7 @@
   const problem = document.getElementById("live-problem");
   const node = window.VI.node;
   const ISSUE_TITLES = JSON.parse(document.getElementById("issue-titles").textContent);
+  const ROOM_TYPES = JSON.parse(document.getElementById("room-types").textContent);
   let clockOffset = 0; // server time − this browser's time, so that durations run on the server's clock
 
   function duration(ms) {
@@ -81,7 +82,7 @@
     const link = node("a", "room-name", room.room_name || room.room_sid);
     link.href = "/rooms/" + encodeURIComponent(room.room_sid);
     const facts = node("span", "room-facts muted small",
-      room.room_type ? room.room_type + " · " : "",
+      room.room_type ? (ROOM_TYPES[room.room_type] || room.room_type) + " · " : "",
       room.participant_count ? room.participant_count + (room.participant_count === 1 ? " participant" : " participants")
         : "nobody connected",
       " · started ", since(node("span", null), room.create_ms), " ago");

@@ -20,10 +20,11 @@
   }
   let data = JSON.parse(dataEl.textContent);
   const dateTime = (window.VI && window.VI.dateTime) || new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
-  const timeOnly = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  const inZone = (window.VI && window.VI.zoneOptions) || {};  // UTC when the URL says tz=utc
+  const timeOnly = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit", ...inZone });
   // Seconds on the axis only when the whole range is short enough for them to matter.
   const axisTime = data.range[1] - data.range[0] > 10 * 60 * 1000
-    ? new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" }) : timeOnly;
+    ? new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", ...inZone }) : timeOnly;
 
   const charts = new Map(); // element → ECharts instance
   let zoomBar = null;

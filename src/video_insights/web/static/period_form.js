@@ -3,10 +3,13 @@
 // and `_tz` tells the server which zone that is. Without this script the form works in UTC.
 (function () {
   "use strict";
-  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  // In UTC mode (`tz=utc`, web/display_zone.py) the inputs are UTC and `_tz` says so.
+  const utc = document.documentElement.dataset.tz === "utc";
+  const zone = utc ? "UTC" : Intl.DateTimeFormat().resolvedOptions().timeZone;
   const pad = (n) => String(n).padStart(2, "0");
 
   function localValue(at) {
+    if (utc) return at.toISOString().slice(0, at.getUTCSeconds() ? 19 : 16);
     const day = `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}`;
     const clock = `${pad(at.getHours())}:${pad(at.getMinutes())}`;
     return `${day}T${clock}${at.getSeconds() ? ":" + pad(at.getSeconds()) : ""}`;
