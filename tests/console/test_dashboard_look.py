@@ -208,6 +208,17 @@ def test_threshold_lines_readable_in_both_schemes(signed_in: Any, console: Any, 
         assert contrast(rgb(page, title), card) >= 4.5
         assert contrast(rgb(page, option["yAxis"][0]["splitLine"]["lineStyle"]["color"]), card) < 2  # quiet grid
     page.screenshot(path=str(screenshot_dir / f"participant-{scheme}-1440.png"), full_page=True)
+    # A change of scheme while the page is open redraws its graphs, threshold lines included.
+    other = "light" if scheme == "dark" else "dark"
+    page.emulate_media(color_scheme=other)
+    page.wait_for_function("""() => [...document.querySelectorAll("#panel-send .qchart[data-metric=loss]")].every(el =>
+        echarts.getInstanceByDom(el).getOption().series[0].markLine.lineStyle.color ===
+        getComputedStyle(document.documentElement).getPropertyValue("--chart-threshold").trim())""")
+    redrawn = page.eval_on_selector("#panel-send .qchart[data-metric=loss]",
+                                    "el => echarts.getInstanceByDom(el).getOption()")
+    assert redrawn["series"][0]["markLine"]["lineStyle"]["color"] != line
+    assert (luminance(rgb(page, redrawn["title"][0]["textStyle"]["color"])) > 0.5) == (other == "dark")
+    page.emulate_media(color_scheme=scheme)
     for path, name in (("/rooms", "rooms"), (f"/rooms/{room['room_sid']}", "room"), ("/live", "live"),
                        ("/alerts", "alerts")):
         page.goto(f"{console.url}{path}")

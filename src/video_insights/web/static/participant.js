@@ -6,9 +6,10 @@
   const GROUP = "participant-quality";
   const ZOOM_ID = "time-zoom"; // the same id in every chart, so a connected dataZoom action applies to each
   // Colours from the stylesheet (app.css), so the graphs and their threshold lines follow the colour scheme.
-  const THEME = VI.chartTheme();
-  const BAD = THEME.threshold;
-  const PALETTE = THEME.series;
+  // Taken again when the scheme changes, and every graph redrawn (see start).
+  let THEME = VI.chartTheme();
+  let BAD = THEME.threshold;
+  let PALETTE = THEME.series;
   const GRID = { left: 56, right: 20, top: 34, bottom: 28 };
 
   const dataEl = document.getElementById("graph-data");
@@ -49,7 +50,7 @@
   const METRICS = {
     bitrate: {
       title: "Bitrate (kbps)", field: "bitrate_bps", axis: "kbps", scale: 1e-3, threshold: null,
-      text: bitrate,
+      text: bitrate, column: "Bitrate", // its text says kbps or Mbps
     },
     loss: {
       title: "Packet loss (%)", field: "packet_loss_pct", axis: "%", scale: 1,
@@ -236,6 +237,35 @@
     echarts.connect(GROUP);
   }
 
+  // Each panel's graphs as a table (the graphs' alternative for screen readers and for copying
+  // numbers), built when opened and again when live data arrives; values read as in the tooltips.
+  function fillTable(details) {
+    const panel = data[details.dataset.panel][Number(details.dataset.trackIndex)];
+    const metrics = details.dataset.metrics.split(" ");
+    const table = document.createElement("table");
+    table.className = "data";
+    const head = table.createTHead().insertRow();
+    for (const text of ["Time", ...metrics.map((m) => METRICS[m].column || METRICS[m].title)]) {
+      const th = document.createElement("th");
+      th.scope = "col";
+      th.textContent = text;
+      head.appendChild(th);
+    }
+    const body = table.createTBody();
+    panel.series.t.forEach((t, i) => {
+      const row = body.insertRow();
+      row.insertCell().textContent = timeOnly.format(new Date(t));
+      for (const m of metrics) row.insertCell().textContent = METRICS[m].text(panel.series[METRICS[m].field][i]);
+    });
+    details.querySelector(".table-wrap").replaceChildren(table);
+  }
+
+  function setupTables() {
+    for (const details of document.querySelectorAll("details.data-table[data-panel]")) {
+      details.addEventListener("toggle", () => { if (details.open) fillTable(details); });
+    }
+  }
+
   function onZoom() {
     const dz = zoomBar.getOption().dataZoom[0];
     zoom = { start: dz.start, end: dz.end };
@@ -307,11 +337,16 @@
   function redraw(next) {
     if (!samePanels(next)) return false;
     data = next;
+    redrawCharts();
+    return true;
+  }
+
+  function redrawCharts() {
     for (const [el, chart] of charts) {
       if (el === document.getElementById("zoom-bar")) chart.setOption(zoomBarOption());
       else chart.setOption(trackOption(panelOf(el), el.dataset.metric));
     }
-    return true;
+    for (const details of document.querySelectorAll("details.data-table[data-panel][open]")) fillTable(details);
   }
 
   function start() {
@@ -326,6 +361,7 @@
       zoomBar.dispatchAction({ type: "dataZoom", dataZoomId: ZOOM_ID, start: 0, end: 100 });
     });
     setupTabs();
+    setupTables();
     drawVisible();
     let pending = false;
     new ResizeObserver(() => {
@@ -337,6 +373,12 @@
       });
     }).observe(document.getElementById("quality"));
     if (liveUrl) follow(redraw);
+    VI.onSchemeChange((theme) => {
+      THEME = theme;
+      BAD = theme.threshold;
+      PALETTE = theme.series;
+      redrawCharts();
+    });
   }
 
   document.addEventListener("DOMContentLoaded", start);
