@@ -282,6 +282,33 @@ def sdk_session(url: str, creds: Creds, connect_frame: dict[str, Any], room: str
         yield send
 
 
+HEADLESS_CHROME = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                   "HeadlessChrome/156.0.0.0 Safari/537.36")
+
+
+def publish_reports(url: str, creds: Creds, room: str, identity: str, reports: list[tuple[int, dict[str, Any]]],
+                    *, participant: str | None = None, sdk_version: str = "2.36.0") -> str:
+    """Stats reports (see `gateway_reports`) over the gateway's WebSocket, as twilio-video.js or the
+    collector publish them, for a participant (a new one unless given); returns its sid."""
+    from websockets.sync.client import connect
+
+    from video_insights.ingest.auth import mint_token
+    from video_insights.model.ids import new_sid
+
+    participant = participant or new_sid("PA")
+    token = mint_token(creds.account_sid, creds.key_sid, creds.key_secret, identity)
+    with connect(url.replace("http://", "ws://") + "/v1/VideoEvents") as ws:
+        ws.send(orjson.dumps({"type": "connect", "token": token, "version": 1, "publisher": {
+            "name": "twilio-video.js", "sdkVersion": sdk_version, "participantSid": participant, "roomSid": room,
+            "userAgent": HEADLESS_CHROME}}).decode())
+        answer = orjson.loads(ws.recv(timeout=10))
+        assert answer["type"] == "connected", answer
+        for ts, payload in reports:
+            ws.send(orjson.dumps({"type": "event", "version": 1, "session": answer["session"], "group": "quality",
+                                  "name": "stats-report", "timestamp": ts, "payload": payload}).decode())
+    return participant
+
+
 def send_call(url: str, creds: Creds, room: str, participant: str, *, leave: bool = False) -> float:
     """A participant's frames as twilio-video.js sent them (10 % loss) over the gateway; returns when
     the last was sent."""

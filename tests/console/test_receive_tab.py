@@ -17,15 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import orjson
 import pytest
-from websockets.sync.client import connect
 
 from conftest import make_account
-from console.test_room_pages import CHART_OPTION, api, chart_options, metrics_of, participants_of
-from support import Creds, gateway_reports, getstats_series, serving, twilio_sign
+from console.test_room_pages import CHART_OPTION, api, chart_options, metrics_of, participants_of, wheel_zoom
+from support import Creds, gateway_reports, getstats_series, publish_reports, serving, twilio_sign
 from video_insights.app import create_app
-from video_insights.ingest.auth import mint_token
 from video_insights.model.ids import new_sid
 from video_insights.model.labels import track_name
 from video_insights.settings import Settings
@@ -117,14 +114,7 @@ def test_demo_participant_with_received_freezes(signed_in: Any, console: Any, sc
     page.screenshot(path=str(screenshot_dir / "participant-receive-light-1440-full.png"), full_page=True)
 
     # One zoom for all: the wheel over a receive graph zooms every other graph with it.
-    chart = page.locator(f"#recv-{frozen_tracks[0]} .qchart[data-metric=freezes]")
-    chart.scroll_into_view_if_needed()
-    box = chart.bounding_box()
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    for _ in range(3):
-        page.mouse.wheel(0, -400)
-        page.wait_for_timeout(100)
-    page.wait_for_timeout(300)
+    wheel_zoom(page, page.locator(f"#recv-{frozen_tracks[0]} .qchart[data-metric=freezes]"))
     zooms = {(o["dataZoom"][0]["start"], o["dataZoom"][0]["end"]) for o in chart_options(page, ".qchart")}
     assert len(zooms) == 1 and zooms != {(0, 100)}, zooms
     assert page.locator("#reset-zoom").is_visible()
@@ -145,22 +135,6 @@ def recorded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
     with serving(app) as url:
         yield url, creds
     store.close()
-
-
-def _publish(url: str, creds: Creds, room: str, participant: str, identity: str,
-             reports: list[tuple[int, dict[str, Any]]]) -> None:
-    """The reports over the gateway's WebSocket, as twilio-video.js or the collector publish them."""
-    token = mint_token(creds.account_sid, creds.key_sid, creds.key_secret, identity)
-    with connect(url.replace("http://", "ws://") + "/v1/VideoEvents") as ws:
-        ws.send(orjson.dumps({"type": "connect", "token": token, "version": 1, "publisher": {
-            "name": "twilio-video.js", "sdkVersion": "2.36.0", "participantSid": participant, "roomSid": room,
-            "userAgent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-                         "HeadlessChrome/156.0.0.0 Safari/537.36"}}).decode())
-        answer = orjson.loads(ws.recv(timeout=10))
-        assert answer["type"] == "connected", answer
-        for ts, payload in reports:
-            ws.send(orjson.dumps({"type": "event", "version": 1, "session": answer["session"], "group": "quality",
-                                  "name": "stats-report", "timestamp": ts, "payload": payload}).decode())
 
 
 def _callbacks(url: str, creds: Creds, room: str, people: dict[str, str], tracks: list[tuple[str, str, str, str]]
@@ -219,8 +193,8 @@ def test_recorded_call_received_tracks(signed_in: Any, recorded_server: tuple[st
         sent = _with_track_sids(sent, sids, ("localAudioTrackStats", "localVideoTrackStats"))
         received = _with_track_sids(received, sids, ("audioTrackStats", "videoTrackStats"))
     if source != "receiver alone":
-        _publish(url, creds, room, alice, "alice", sent)
-    _publish(url, creds, room, bob, "bob", received)
+        publish_reports(url, creds, room, "alice", sent, participant=alice)
+    publish_reports(url, creds, room, "bob", received, participant=bob)
     metrics = _metrics(url, creds, room, bob)
 
     incoming = {t["kind"]: t for t in metrics["receive_tracks"]}

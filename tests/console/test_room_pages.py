@@ -116,6 +116,17 @@ def _wait_for_charts(page: Any, panel: str) -> None:
         f"() => [...document.querySelectorAll('#{panel} .qchart')].every(el => echarts.getInstanceByDom(el))")
 
 
+def wheel_zoom(page: Any, chart: Any) -> None:
+    """Zoom in with the mouse wheel over a graph, as a person would."""
+    chart.scroll_into_view_if_needed()
+    box = chart.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    for _ in range(3):
+        page.mouse.wheel(0, -400)
+        page.wait_for_timeout(100)
+    page.wait_for_timeout(300)
+
+
 def test_participant_graphs_send_and_receive(signed_in: Any, console: Any, screenshot_dir: Any) -> None:
     # A participant with packet loss who also received something (the newest such room may have had
     # one participant only, depending on the time of day the demo data ends).
@@ -177,14 +188,7 @@ def test_participant_graphs_send_and_receive(signed_in: Any, console: Any, scree
     first.screenshot(path=str(screenshot_dir / "participant-send-table.png"))
 
     # Zooming one graph (the mouse wheel over it) zooms every other graph to the same range.
-    chart = page.locator("#panel-send .qchart[data-metric=rtt]").last
-    chart.scroll_into_view_if_needed()
-    box = chart.bounding_box()
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    for _ in range(3):
-        page.mouse.wheel(0, -400)
-        page.wait_for_timeout(100)
-    page.wait_for_timeout(300)
+    wheel_zoom(page, page.locator("#panel-send .qchart[data-metric=rtt]").last)
     zooms = [(o["dataZoom"][0]["start"], o["dataZoom"][0]["end"]) for o in chart_options(page, "#panel-send .qchart")]
     assert zooms[0] != (0, 100) and len(set(zooms)) == 1, zooms
     assert page.locator("#reset-zoom").is_visible()

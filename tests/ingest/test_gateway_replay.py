@@ -7,31 +7,12 @@ import itertools
 import time
 from typing import Any
 
-import orjson
 import pytest
-from websockets.sync.client import connect
 
-from support import gateway_reports, getstats_series, shift_timestamps
-from video_insights.ingest.auth import mint_token
+from support import gateway_reports, getstats_series, publish_reports, shift_timestamps
 from video_insights.ingest.getstats import snapshot_to_gateway_payload
 from video_insights.model.ids import new_sid
 from video_insights.query.filters import iso
-
-
-def _publish(url: str, creds, room_sid: str, identity: str, reports: list[tuple[int, dict[str, Any]]]) -> str:
-    token = mint_token(creds.account_sid, creds.key_sid, creds.key_secret, identity)
-    participant = new_sid("PA")
-    with connect(url.replace("http://", "ws://") + "/v1/VideoEvents") as ws:
-        ws.send(orjson.dumps({"type": "connect", "token": token, "version": 1, "publisher": {
-            "name": "twilio-video.js", "sdkVersion": "2.28.1", "participantSid": participant, "roomSid": room_sid,
-            "userAgent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-                         "HeadlessChrome/156.0.0.0 Safari/537.36"}}).decode())
-        answer = orjson.loads(ws.recv(timeout=10))
-        assert answer["type"] == "connected", answer
-        for ts, payload in reports:
-            ws.send(orjson.dumps({"type": "event", "version": 1, "session": answer["session"], "group": "quality",
-                                  "name": "stats-report", "timestamp": ts, "payload": payload}).decode())
-    return participant
 
 
 def _metrics(client, room: str, participant: str, want_points: int) -> dict[str, Any]:
@@ -59,8 +40,9 @@ def test_replayed_series_reads_back(live_server, creds, name, layers):
     offset = time.time() * 1000 - lines[-1]["clientTs"] - 5_000
     room = new_sid("RM")
     sender = gateway_reports(lines, "sender", offset)
-    participant = _publish(live_server.url, creds, room, "alice", sender)
-    receiver = _publish(live_server.url, creds, room, "bob", gateway_reports(lines, "receiver", offset))
+    participant = publish_reports(live_server.url, creds, room, "alice", sender, sdk_version="2.28.1")
+    receiver = publish_reports(live_server.url, creds, room, "bob", gateway_reports(lines, "receiver", offset),
+                               sdk_version="2.28.1")
     with live_server.client(creds) as client:
         body = _metrics(client, room, participant, want_points=2 * len(sender) - 2)
         kinds = sorted(t["kind"] for t in body["send"])
@@ -98,7 +80,7 @@ def test_relayed_call_shows_loss_and_rtt(live_server, creds):
     # Every sample (1 s), so the intervals carry enough RTCP reports to measure the relay's 200 ms.
     sender = [(int(ln["clientTs"] + offset), snapshot_to_gateway_payload(
         {s["id"]: s for s in shift_timestamps(ln["stats"], offset)}, "pc")) for ln in lines if ln["label"] == "sender"]
-    participant = _publish(live_server.url, creds, room, "carol", sender)
+    participant = publish_reports(live_server.url, creds, room, "carol", sender, sdk_version="2.28.1")
     with live_server.client(creds) as client:
         body = _metrics(client, room, participant, want_points=2)
         time.sleep(0.5)

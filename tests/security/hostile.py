@@ -4,15 +4,21 @@ holding an access token would send it (the gateway's own wire format)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import orjson
+import pytest
 from websockets.sync.client import connect as ws_connect
 
-from support import Creds
+from conftest import make_account
+from support import Creds, serving
+from video_insights.app import create_app
 from video_insights.ingest.auth import mint_token
+from video_insights.settings import Settings
 from video_insights.store.duckdb_store import DuckDBStore
 
 
@@ -32,6 +38,22 @@ class Server:
 
     def settle(self) -> None:
         self.app.state.services.pipeline.settle()
+
+
+@contextmanager
+def module_server(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Server]:
+    """A server on its own DuckDB store, with one account, that summarises at once: for a module's tests."""
+    path = tmp_path_factory.mktemp(name) / "vi.duckdb"
+    store = DuckDBStore(path)
+    store.migrate()
+    settings = Settings.from_env({}, store=f"duckdb:///{path}", writer_flush_ms=20, summary_delay_s=0.0)
+    creds = make_account(store)
+    app = create_app(settings, store=store)
+    try:
+        with serving(app) as url:
+            yield Server(url, app, store, creds)
+    finally:
+        store.close()
 
 
 @dataclass

@@ -4,17 +4,11 @@ sent through the real gateway, counted by the real API."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from conftest import make_account
-from security.hostile import Server, send_call
-from support import serving
+from security.hostile import Server, module_server, send_call
 from video_insights.analytics.dashboard import DAY_MS, HOUR_MS, PreviousPeriod, Window
-from video_insights.app import create_app
-from video_insights.settings import Settings
-from video_insights.store.duckdb_store import DuckDBStore
 
 CHROME = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 "
           "Safari/537.36")
@@ -36,15 +30,8 @@ CLIENTS = [
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    path: Path = tmp_path_factory.mktemp("segments") / "vi.duckdb"
-    store = DuckDBStore(path)
-    store.migrate()
-    settings = Settings.from_env({}, store=f"duckdb:///{path}", writer_flush_ms=20, summary_delay_s=0.0)
-    creds = make_account(store)
-    app = create_app(settings, store=store)
-    with serving(app) as url:
-        yield Server(url, app, store, creds)
-    store.close()
+    with module_server(tmp_path_factory, "segments") as s:
+        yield s
 
 
 def test_native_sdk_participants_are_segmented_by_their_platform(server: Server) -> None:
