@@ -121,7 +121,24 @@ def test_tables_hold_the_same_rows(pair: Pair, table: Any) -> None:
     sql = f"SELECT {', '.join(cols)} FROM {table.name} ORDER BY {', '.join(table.key)}"
     duck, ch = pair.both(lambda s: s.fetch(sql)[1])
     assert len(duck) > 0
-    assert duck == ch
+    assert len(duck) == len(ch)
+    for a, b in zip(duck, ch, strict=True):  # the first difference, named by its column and path
+        assert a == b, first_difference(dict(zip(cols, a, strict=True)), dict(zip(cols, b, strict=True)))
+
+
+def first_difference(a: Any, b: Any, path: str = "") -> str:
+    """Where two nested values first differ, and how (`path: duckdb value != other value`)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in sorted(set(a) | set(b), key=str):
+            if a.get(k) != b.get(k):
+                return first_difference(a.get(k), b.get(k), f"{path}.{k}")
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        if len(a) != len(b):
+            return f"{path}: {len(a)} items != {len(b)}"
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            if x != y:
+                return first_difference(x, y, f"{path}[{i}]")
+    return f"{path}: {a!r:.300} != {b!r:.300}"
 
 
 QUERIES = [
