@@ -52,7 +52,10 @@ def hostile(server: Server) -> Session:
     publisher = hostile_publisher()
     reports = video_reports(start, 12, pc_id=payload("peerConnectionId"), reason=payload("qualityLimitationReason"),
                             track_id=payload("trackId"))
-    return send_call(server, publisher, reports=reports)
+    # The call ends: an in-progress participant's page follows it live and reloads when it times out
+    # (60 s after its last report), which on a slow machine fell in the middle of a test.
+    left = {"type": "event", "group": "room", "name": "disconnected", "timestamp": start + 12 * 10_000, "payload": {}}
+    return send_call(server, publisher, reports=reports, events=[left])
 
 
 @pytest.fixture(params=["escaping", "policy"])
