@@ -110,10 +110,11 @@ SCREENSHOTS = Path(os.environ.get("VI_SCREENSHOTS") or Path(tempfile.gettempdir(
 
 # Marks by what a test needs, so that they can't be forgotten on a new test (docs/development.md):
 # `slow`: a browser, a real call, or more than one engine; `solo`: the machine to itself (real WebRTC
-# calls whose quality is measured, or deadlines of a second or two), run after the parallel part.
+# calls whose quality is measured, deadlines of a second or two, or gaps of tens of milliseconds), run
+# after the parallel part.
 CROSS_ENGINE = {"test_engines_agree.py", "test_postgres.py", "test_clickhouse.py", "test_cluster_ddl.py",
                 "test_many_processes.py"}
-SOLO = {"test_live.py", "test_crash_durability.py"}
+SOLO = {"test_live.py", "test_crash_durability.py", "test_ws_bursts.py"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

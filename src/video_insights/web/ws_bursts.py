@@ -38,22 +38,33 @@ class Bursts:
         burst = [(await self._receive(), _now_ms())]
         loop = asyncio.get_running_loop()
         end = loop.time() + BURST_MAX_S
-        while len(burst) < BURST_MAX_MESSAGES:
-            wait = min(BURST_GAP_S, end - loop.time())
-            if wait <= 0:
-                break
-            try:
-                # A receive cancelled by the timeout loses no message: uvicorn's waits on an asyncio.Queue,
-                # whose get() leaves an item in the queue when cancelled (tests/ingest/test_client_clocks.py
-                # sends many). A timeout scope, unlike wait_for, makes no task per message.
-                async with asyncio.timeout(wait):
-                    message = await self._receive()
-            except TimeoutError:
-                break
-            except WebSocketDisconnect as closed:
-                self._closed = closed
-                break
-            burst.append((message, _now_ms()))
+        last = [loop.time()]  # when the newest message of the burst arrived
+        try:
+            # A receive cancelled by the timeout loses no message: uvicorn's waits on an asyncio.Queue,
+            # whose get() leaves an item in the queue when cancelled (tests/ingest/test_client_clocks.py
+            # sends many). One scope for the whole burst, and one timer that moves itself on while
+            # messages keep coming: a timer per message cost more than reading the message did.
+            async with asyncio.timeout(None) as scope:
+                def gap_over(armed_at: float) -> None:
+                    # Decided by whether a message came since the timer was set, not by comparing
+                    # clocks: uvloop fires timers up to a millisecond early.
+                    if last[0] == armed_at or end - loop.time() < 0.001:
+                        scope.reschedule(loop.time())
+                    else:
+                        timer[0] = loop.call_at(min(last[0] + BURST_GAP_S, end), gap_over, last[0])
+
+                timer = [loop.call_at(min(last[0] + BURST_GAP_S, end), gap_over, last[0])]
+                try:
+                    while len(burst) < BURST_MAX_MESSAGES:
+                        message = await self._receive()
+                        last[0] = loop.time()
+                        burst.append((message, _now_ms()))
+                finally:
+                    timer[0].cancel()
+        except TimeoutError:
+            pass
+        except WebSocketDisconnect as closed:
+            self._closed = closed
         return burst
 
 
