@@ -67,7 +67,9 @@ class Settings:
                                               "takes them as sent (benchmarks that replay time fast-forward).")
     alerts_summary_delay_s: float = _f(5.0, "The summary delay for rooms of accounts that have participant_issue "
                                             "alert rules, so that an alert fires within seconds of the report "
-                                            "that crosses a threshold (docs/alerts.md).")
+                                            "that crosses a threshold (docs/alerts.md), and of accounts someone "
+                                            "watches live, so that running issue counts follow as soon "
+                                            "(docs/live.md).")
     alerts_allow_private_urls: bool = _f(False, "Let alert rules post to URLs whose host resolves to a loopback, "
                                                 "private or link-local address (an on-premises receiver); off, "
                                                 "such URLs are refused, at creation and at each delivery.")

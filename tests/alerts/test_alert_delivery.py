@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import signal
 import time
 from collections.abc import Iterator
@@ -112,7 +113,11 @@ def test_a_window_rule_fires_once_and_keeps_its_cooldown(live_server: LiveServer
         send_call(live_server.url, creds, new_sid("RM"), new_sid("PA"), leave=True)
         live_server.flush()
         headers, body, _ = receiver.wait_for(1)[0]
-        assert "100 % of rooms had issues in the last 15 minutes" in orjson.loads(body)["text"]
+        # 100 %, or 50 % when the worker looked between the second room's first summary (at its
+        # connect, no issue yet) and the one that tagged it: either is over the threshold.
+        share = re.search(r"(\d+) % of rooms had issues in the last 15 minutes \(threshold 20 %\)",
+                          orjson.loads(body)["text"])
+        assert share and int(share[1]) in (50, 100), orjson.loads(body)["text"]
         time.sleep(2.5)  # rounds go on, the share stays over the threshold: no second alert
         assert len(receiver.received) == 1 and len(alert_history(api)) == 1
     # The cooldown, told by the clock: half a minute later nothing, a minute later the next alert.

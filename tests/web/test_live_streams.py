@@ -18,9 +18,10 @@ import httpx
 import pytest
 
 from conftest import STORE_URLS, account_in, make_account
-from support import Creds, console_login, free_port, serving, wait_until_up
+from support import Creds, console_login, free_port, sdk_frames, sdk_session, serving, wait_until_up
 from video_insights.app import create_app
 from video_insights.errors import BadRequest
+from video_insights.model.ids import new_sid
 from video_insights.settings import Settings
 from video_insights.store.duckdb_store import DuckDBStore
 
@@ -109,3 +110,41 @@ def test_settings_that_would_spin_or_refuse_everything_are_refused(tmp_path: Pat
         settings = Settings.from_env({}, store=f"duckdb:///{tmp_path / 'vi.duckdb'}", **bad)
         with pytest.raises(BadRequest, match=says):
             create_app(settings)
+
+
+def test_watching_an_account_live_hurries_its_running_issue_counts(tmp_path: Path) -> None:
+    """A room whose only new data is stats reports is re-summarised after `summary_delay_s`; while
+    someone watches its account live, after `alerts_summary_delay_s`, so the board's issue counts
+    follow within seconds. Another account's rooms keep the long delay."""
+    store = DuckDBStore(tmp_path / "vi.duckdb")
+    store.migrate()
+    creds, other = make_account(store), make_account(store)
+    settings = Settings.from_env({}, store=f"duckdb:///{tmp_path / 'vi.duckdb'}", summary_delay_s=600,
+                                 alerts_summary_delay_s=0.5, live_tick_s=0.2, writer_flush_ms=20)
+    app = create_app(settings, store=store)
+    pipeline = app.state.services.pipeline
+    connect_frame, *events = sdk_frames("loss10")  # twilio-video.js's frames of a call with 10 % loss
+    reports = [e for e in events if e.get("name") == "stats-report"]
+    rooms = {who.account_sid: new_sid("RM") for who in (creds, other)}
+    with serving(app) as url, ExitStack() as sessions:
+        send = {who.account_sid: sessions.enter_context(sdk_session(
+            url, creds=who, connect_frame=connect_frame, room=rooms[who.account_sid], participant=new_sid("PA"),
+            identity="watched")) for who in (creds, other)}
+        # Connecting is an event, summarised at once: both rooms are listed, with no issue yet.
+        until(lambda: all(issue_count(store, room) == 0 for room in rooms.values()), "both rooms are summarised")
+        with stream(url, creds) as lines:
+            assert next_event(lines) == "board"
+            assert pipeline.live_accounts == {creds.account_sid}
+            for room_send in send.values():
+                room_send(reports)
+            until(lambda: (issue_count(store, rooms[creds.account_sid]) or 0) > 0,
+                  "the watched account's room is tagged within seconds", timeout=10)
+            assert issue_count(store, rooms[other.account_sid]) == 0, "the other account waits its summary delay"
+        until(lambda: not pipeline.live_accounts, "nobody watches: no account is hurried")
+    store.close()
+
+
+def issue_count(store: DuckDBStore, room: str) -> int | None:
+    """The room's stored issue count; None before its first summary."""
+    _, rows = store.fetch(f"SELECT issue_count FROM rooms WHERE room_sid = '{room}'")
+    return rows[0][0] or 0 if rows else None

@@ -150,6 +150,9 @@ class Pipeline:
         # Accounts with participant_issue alert rules: their rooms are due after `alerts_summary_delay_s`,
         # as the alerts are decided with the summaries (set by the alert worker, alerts/delivery.py).
         self.alert_accounts: frozenset[str] = frozenset()
+        # Accounts someone watches live (`/live`, a participant in progress): their running issue counts
+        # follow within `alerts_summary_delay_s` too (set by the live hub, web/live_hub.py).
+        self.live_accounts: frozenset[str] = frozenset()
         self.on_alerts: Callable[[], None] | None = None  # told when a summary decided alerts
         self._queue: queue.SimpleQueue[_Submission | None] = queue.SimpleQueue()
         self._hurry = threading.Event()  # a submitter waits for its commit: do not gather for long
@@ -437,11 +440,12 @@ class Pipeline:
         with self._summary_lock:
             with self._dirty_lock:
                 ripe = time.monotonic() - self.settings.summary_delay_s
-                alerting, hurried = self.alert_accounts, time.monotonic() - self.settings.alerts_summary_delay_s
+                hurrying = self.alert_accounts | self.live_accounts
+                hurried = time.monotonic() - self.settings.alerts_summary_delay_s
                 # Rooms someone waits for (a webhook's sender) first, then the other urgent ones.
                 waited = {room for rooms, _, _ in self._waiters for room in rooms}
                 due = sorted((key for key, since in self._dirty.items()
-                              if since <= ripe or key in self._urgent or (key[0] in alerting and since <= hurried)),
+                              if since <= ripe or key in self._urgent or (key[0] in hurrying and since <= hurried)),
                              key=lambda k: (k not in waited, k not in self._urgent, k))
                 for key in due:
                     del self._dirty[key]

@@ -39,7 +39,8 @@ class Services:
 
     def __post_init__(self) -> None:
         self.live = LiveRooms(self.store, self.settings)
-        self.live_hub = LiveHub(self.settings.live_tick_s, self.settings.live_max_viewers)
+        self.live_hub = LiveHub(self.settings.live_tick_s, self.settings.live_max_viewers,
+                                on_accounts=lambda accounts: setattr(self.pipeline, "live_accounts", accounts))
 
 
 COMMIT_TIMEOUT_S = 60

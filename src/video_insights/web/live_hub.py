@@ -63,7 +63,10 @@ class Watch:
 
 
 class LiveHub:
-    def __init__(self, tick_s: float, max_viewers: int) -> None:
+    def __init__(self, tick_s: float, max_viewers: int,
+                 on_accounts: Callable[[frozenset[str]], None] | None = None) -> None:
+        """`on_accounts` is told the accounts watched whenever that set changes (from the event loop);
+        a topic's key is a tuple whose second item is its account."""
         if not tick_s > 0:
             raise BadRequest(f"live_tick_s: must be more than 0 seconds, got {tick_s}")
         if max_viewers < 0:
@@ -74,6 +77,8 @@ class LiveHub:
         self.closed = False
         self._topics: dict[Hashable, _Topic] = {}
         self._viewers = 0
+        self._on_accounts = on_accounts
+        self._accounts: frozenset[str] = frozenset()
 
     @property
     def viewers(self) -> int:
@@ -101,6 +106,7 @@ class LiveHub:
         if topic is None:
             topic = self._topics[key] = _Topic(compute, tick_s or self.tick_s)
             topic.task = asyncio.get_running_loop().create_task(self._run(topic))
+            self._watched_changed()
         wake = asyncio.Event()
         topic.viewers.add(wake)
         self._viewers += 1
@@ -113,6 +119,14 @@ class LiveHub:
                 del self._topics[key]
                 if topic.task is not None:
                     topic.task.cancel()
+                self._watched_changed()
+
+    def _watched_changed(self) -> None:
+        accounts = frozenset(key[1] for key in self._topics if isinstance(key, tuple) and len(key) > 1)
+        if accounts != self._accounts:
+            self._accounts = accounts
+            if self._on_accounts is not None:
+                self._on_accounts(accounts)
 
     def close(self) -> None:
         """End every stream (the server is stopping)."""
