@@ -131,14 +131,15 @@ def test_watching_an_account_live_hurries_its_running_issue_counts(tmp_path: Pat
             url, creds=who, connect_frame=connect_frame, room=rooms[who.account_sid], participant=new_sid("PA"),
             identity="watched")) for who in (creds, other)}
         # Connecting is an event, summarised at once: both rooms are listed, with no issue yet.
-        until(lambda: all(issue_count(store, room) == 0 for room in rooms.values()), "both rooms are summarised")
+        until(lambda: all(issue_count(store, room) == 0 for room in rooms.values()), "both rooms are summarised",
+              timeout=15)
         with stream(url, creds) as lines:
             assert next_event(lines) == "board"
             assert pipeline.live_accounts == {creds.account_sid}
             for room_send in send.values():
                 room_send(reports)
             until(lambda: (issue_count(store, rooms[creds.account_sid]) or 0) > 0,
-                  "the watched account's room is tagged within seconds", timeout=10)
+                  "the watched account's room is tagged within seconds", timeout=15)
             assert issue_count(store, rooms[other.account_sid]) == 0, "the other account waits its summary delay"
         until(lambda: not pipeline.live_accounts, "nobody watches: no account is hurried")
     store.close()
