@@ -436,25 +436,48 @@ class Pipeline:
                 log.exception("summaries failed; their rooms stay stale and are retried")
 
     def _summarize_dirty(self) -> None:
-        """Summarise the rooms that are due, urgent ones first, in chunks."""
+        """Summarise the rooms that are due, urgent ones first, in chunks. Between two chunks, rooms
+        made urgent meanwhile (an event: someone joined or left) go before the rest, so that presence
+        does not wait behind a backlog of rooms that only had reports."""
         with self._summary_lock:
-            with self._dirty_lock:
-                ripe = time.monotonic() - self.settings.summary_delay_s
-                hurrying = self.alert_accounts | self.live_accounts
-                hurried = time.monotonic() - self.settings.alerts_summary_delay_s
-                # Rooms someone waits for (a webhook's sender) first, then the other urgent ones.
-                waited = {room for rooms, _, _ in self._waiters for room in rooms}
-                due = sorted((key for key, since in self._dirty.items()
-                              if since <= ripe or key in self._urgent or (key[0] in hurrying and since <= hurried)),
-                             key=lambda k: (k not in waited, k not in self._urgent, k))
-                for key in due:
-                    del self._dirty[key]
-                self._urgent.difference_update(due)
-                self._busy.update(due)
-                self._round += 1
-                taken = self._round
-            for start in range(0, len(due), SUMMARY_CHUNK_ROOMS):
-                self._summarize(due[start:start + SUMMARY_CHUNK_ROOMS], taken)
+            due, taken = self._take_due(urgent_only=False)
+            urgent: list[RoomKey] = []
+            try:
+                while due:
+                    if self._urgent:
+                        urgent, urgent_taken = self._take_due(urgent_only=True)
+                        while urgent:
+                            chunk, urgent = urgent[:SUMMARY_CHUNK_ROOMS], urgent[SUMMARY_CHUNK_ROOMS:]
+                            self._summarize(chunk, urgent_taken)
+                    chunk, due = due[:SUMMARY_CHUNK_ROOMS], due[SUMMARY_CHUNK_ROOMS:]
+                    self._summarize(chunk, taken)
+            except BaseException:
+                with self._dirty_lock:  # what was taken and not reached is due again (a failed chunk is)
+                    self._busy.difference_update(due + urgent)
+                    self._mark_dirty(due + urgent)
+                raise
+
+    def _take_due(self, *, urgent_only: bool) -> tuple[list[RoomKey], int]:
+        """The rooms to summarise now (all that are due, or only the urgent ones), in order, taken
+        out of the stale set; and the round they were taken in (for `_settle_waiters`)."""
+        with self._dirty_lock:
+            ripe = time.monotonic() - self.settings.summary_delay_s
+            hurrying = self.alert_accounts | self.live_accounts
+            hurried = time.monotonic() - self.settings.alerts_summary_delay_s
+            # Rooms someone waits for (a webhook's sender) first, then the other urgent ones.
+            waited = {room for rooms, _, _ in self._waiters for room in rooms}
+            if urgent_only:
+                candidates: Iterable[RoomKey] = (key for key in self._urgent if key in self._dirty)
+            else:
+                candidates = (key for key, since in self._dirty.items()
+                              if since <= ripe or key in self._urgent or (key[0] in hurrying and since <= hurried))
+            due = sorted(candidates, key=lambda k: (k not in waited, k not in self._urgent, k))
+            for key in due:
+                del self._dirty[key]
+            self._urgent.difference_update(due)
+            self._busy.update(due)
+            self._round += 1
+            return due, self._round
 
     def _summarize(self, chunk: list[RoomKey], taken: int) -> None:
         by_account: dict[str, list[str]] = defaultdict(list)

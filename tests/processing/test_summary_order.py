@@ -1,0 +1,63 @@
+"""The summariser's order: a room that an event makes urgent (someone joined) is summarised before
+the rest of a backlog of rooms that only had reports, not after it, so presence stays within a
+second of the commit however many rooms are being re-summarised (docs/durability.md, "Live reads")."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from concurrent.futures import Future
+
+from conftest import make_account
+from video_insights.model.ids import new_sid
+from video_insights.model.records import Event, Source
+from video_insights.processing import lifecycle as lc
+from video_insights.processing.pipeline import SUMMARY_CHUNK_ROOMS, Pipeline
+from video_insights.settings import Settings
+from video_insights.store import Store
+from video_insights.store.base import WriteBatch
+
+
+class Recording(Pipeline):
+    """Records the rooms of each summary; while summarising the first chunk of the backlog, a
+    participant joins a new room (committed by the writer thread, as a gateway connect would be)."""
+
+    def __init__(self, store: Store, settings: Settings, joining: Event) -> None:
+        super().__init__(store, settings)
+        self.order: list[list[str]] = []
+        self.joining = joining
+
+    def summarize_rooms(self, account: str, rooms: list[str], batch: WriteBatch) -> None:
+        if not self.order:
+            stored: Future[None] = Future()
+            self.submit(events=[self.joining], stored=stored)
+            stored.result(timeout=30)
+        self.order.append(rooms)
+        super().summarize_rooms(account, rooms, batch)
+
+
+def test_a_room_made_urgent_meanwhile_goes_before_the_rest_of_the_backlog(store: Store) -> None:
+    account = make_account(store).account_sid
+    joined = new_sid("RM")
+    joining = Event(account, joined, new_sid("PA"), int(time.time() * 1000), Source.GATEWAY, lc.SESSION_CONNECT,
+                    {"identity": "late", "roomName": "late"})
+    settings = Settings.from_env({}, summary_delay_s=3600, writer_flush_ms=20)
+    pipeline = Recording(store, settings, joining)
+    backlog = sorted(new_sid("RM") for _ in range(SUMMARY_CHUNK_ROOMS * 3 + 5))
+    pipeline.submit(rooms=[(account, room) for room in backlog])  # stale, not ripe: nothing is summarised
+    pipeline.flush()
+    assert pipeline.order == [] and pipeline.pending_summaries == len(backlog)
+    pipeline.settings = dataclasses.replace(settings, summary_delay_s=0.0)  # the backlog is ripe now
+    pipeline.start()
+    try:
+        deadline = time.monotonic() + 60
+        while pipeline.pending_summaries or sum(map(len, pipeline.order)) < len(backlog) + 1:
+            assert time.monotonic() < deadline, "the backlog and the new room are summarised"
+            time.sleep(0.05)
+    finally:
+        pipeline.stop()
+    assert pipeline.order[0] == backlog[:SUMMARY_CHUNK_ROOMS]
+    assert pipeline.order[1] == [joined], "the joined room goes second, before the rest of the backlog"
+    assert sorted(room for rooms in pipeline.order[2:] for room in rooms) == backlog[SUMMARY_CHUNK_ROOMS:]
+    _, rows = store.fetch(f"SELECT room_status FROM rooms WHERE room_sid = '{joined}'")
+    assert rows == [("in_progress",)]
