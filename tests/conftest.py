@@ -122,7 +122,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         e2e = path.parent.name == "e2e"
         if e2e or "browser" in getattr(item, "fixturenames", ()) or path.name in CROSS_ENGINE:
             item.add_marker(pytest.mark.slow)
-        if e2e or path.name in SOLO:
+        # An e2e test without a call (plain HTTP and WebSocket to the service, the SDK's version) measures
+        # nothing a busy CPU would change: it runs in the parallel part.
+        if (e2e and "call_browser" in getattr(item, "fixturenames", ())) or path.name in SOLO:
             item.add_marker(pytest.mark.solo)
 
 
