@@ -117,13 +117,45 @@ CROSS_ENGINE = {"test_engines_agree.py", "test_postgres.py", "test_clickhouse.py
 SOLO = {"test_live.py", "test_crash_durability.py", "test_ws_bursts.py"}
 
 
+# The parallel part sends whole files to its three processes, in the order of the collection, longest
+# first (`--no-loadscope-reorder` in pyproject.toml: xdist's own order is by number of tests, which put
+# the few-test, long browser files last, where one of them ran on alone for minutes). Seconds of test
+# time per file as measured in a parallel run on two cores (`--durations=0`, setup included); refresh
+# when a file grows. A file not named here follows them, those with more tests first.
+FILE_SECONDS = {
+    "console/test_layout_a11y.py": 330, "cli/test_cli.py": 203, "security/test_console_xss.py": 146,
+    "ingest/test_livekit_webhooks.py": 143, "store/test_engines_agree.py": 134, "demo/test_serve_demo.py": 118,
+    "console/test_dashboard_look.py": 107, "console/test_room_pages.py": 101, "demo/test_generator.py": 89,
+    "alerts/test_alert_delivery.py": 62, "store/test_many_processes.py": 62, "ingest/test_client_clocks.py": 61,
+    "ingest/test_gateway_replay.py": 60, "store/test_store.py": 57, "ingest/test_dump_results.py": 56,
+    "cli/test_cli_chdb.py": 54, "console/test_rooms.py": 43, "console/test_receive_tab.py": 40,
+    "web/test_bad_input.py": 38,
+}
+TESTS = Path(__file__).parent
+
+
+def _longest_first(items: list[pytest.Item]) -> None:
+    files: dict[Path, int] = {}
+    for item in items:
+        files[item.path] = files.get(item.path, 0) + 1
+
+    def key(item: pytest.Item) -> tuple[int, int, str]:
+        name = item.path.relative_to(TESTS).as_posix() if item.path.is_relative_to(TESTS) else str(item.path)
+        return -FILE_SECONDS.get(name, 0), -files[item.path], str(item.path)
+
+    items.sort(key=key)  # stable: a file's tests keep their order
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    _longest_first(items)
     for item in items:
         path = item.path
         e2e = path.parent.name == "e2e"
         if e2e or "browser" in getattr(item, "fixturenames", ()) or path.name in CROSS_ENGINE:
             item.add_marker(pytest.mark.slow)
-        if e2e or path.name in SOLO:
+        # An e2e test without a call (plain HTTP and WebSocket to the service, the SDK's version) measures
+        # nothing a busy CPU would change: it runs in the parallel part.
+        if (e2e and "call_browser" in getattr(item, "fixturenames", ())) or path.name in SOLO:
             item.add_marker(pytest.mark.solo)
 
 

@@ -7,6 +7,7 @@ PostgreSQL computes some of them in NUMERIC."""
 from __future__ import annotations
 
 import math
+import shutil
 import time
 import zlib
 from collections.abc import Iterator
@@ -78,8 +79,23 @@ def _generate(store: Store, account: str) -> None:
     dump_import.store(Pipeline(store, SETTINGS), dump, now_ms=NOW)
 
 
+@pytest.fixture(scope="module")
+def duck_filled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The DuckDB side, filled once for the module: (its file, closed; the account). The data is the
+    same for every engine (a fixed seed and NOW), so each pair copies this file instead of generating
+    it again."""
+    path: Path = tmp_path_factory.mktemp("agree-duck") / "a.duckdb"
+    duck = open_store(f"duckdb:///{path}")
+    try:
+        account = _fill(duck)
+    finally:
+        duck.close()
+    return path, account
+
+
 @pytest.fixture(scope="module", params=["chdb", "clickhouse", "postgresql"])
-def pair(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+def pair(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, duck_filled: tuple[Path, str]
+         ) -> Iterator[Pair]:
     base: Path = tmp_path_factory.mktemp("agree")
     if request.param == "postgresql":  # a server of its own (tests/store/conftest.py)
         other_url = request.getfixturevalue("postgres_cluster").database("agree")
@@ -90,11 +106,13 @@ def pair(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         other_url = f"{server}/agree"
     else:
         other_url = f"chdb:///{base}/a-chdb"
+    # A copy of its own: a test may write to it (the other engine's store is new for each pair too).
+    shutil.copyfile(duck_filled[0], base / "a.duckdb")
+    account = duck_filled[1]
     duck = open_store(f"duckdb:///{base}/a.duckdb")
     ch = open_store(other_url)
     try:
         # Account SIDs are random: the second store gets the first one's, so that all SIDs match.
-        account = _fill(duck)
         ch.migrate()
         _, rows = duck.fetch("SELECT * FROM accounts")
         from video_insights.store.base import WriteBatch
