@@ -22,6 +22,8 @@ import orjson
 import uvicorn
 
 from video_insights.ingest.getstats import snapshot_to_gateway_payload
+from video_insights.settings import Settings
+from video_insights.web.uvicorn_config import uvicorn_config
 
 SERIES = Path(__file__).parent / "data" / "getstats" / "chromium156"
 SDK_VERSION = "2.36.0"
@@ -110,9 +112,9 @@ def running(cmd: list[str], ready_url: str, what: str, env: dict[str, str] | Non
 def serving(app: Any, port: int | None = None) -> Iterator[str]:
     """Run `app` on `port` (else a free one) until the block ends; yields its base URL."""
     # Port 0 lets the kernel choose while binding, so parallel test processes can't pick the same one.
-    config = uvicorn.Config(app, host="127.0.0.1", port=port or 0, log_level="warning", ws="websockets-sansio")
-    server = uvicorn.Server(config)
     services = getattr(app.state, "services", None)
+    settings = services.settings if services is not None else Settings()
+    server = uvicorn.Server(uvicorn_config(app, settings, host="127.0.0.1", port=port or 0, log_level="warning"))
     if services is not None:  # live-view streams end when the server starts to stop, as under `serve`
         services.live_hub.stopping = lambda: server.should_exit
     thread = threading.Thread(target=server.run, daemon=True)

@@ -50,6 +50,10 @@ class Settings:
                                            "back: the WebSocket stops reading, HTTP ingest answers 503 with "
                                            "Retry-After.")
     writer_max_rows: int = _f(50_000, "Rows that make the writer commit at once.")
+    ws_ping_interval_s: float = _f(20.0, "How often the server pings each WebSocket client (keeping proxies' idle "
+                                         "timers open; TCP finds a client that is gone when a ping cannot be "
+                                         "delivered). A late pong never closes a connection: while ingest pushes "
+                                         "back, a pong waits behind frames not read yet (docs/durability.md).")
     summary_delay_s: float = _f(15.0, "Stats reports make a room's stored summary stale; it is recomputed at most "
                                       "this late. Events (a participant connecting or leaving, a track), "
                                       "webhooks and imports recompute it at once, and the API computes a room "

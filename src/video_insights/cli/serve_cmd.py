@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from video_insights.app import create_app
 from video_insights.cli.common import fails_cleanly, settings_for, store_option
+from video_insights.web.uvicorn_config import uvicorn_config
 
 
 @click.command()
@@ -38,10 +39,8 @@ def serve(host: str | None, port: int | None, demo: bool, demo_rooms_per_day: in
     app.state.control_url = f"http://{local}:{settings.port}"
     tune_gc()
     show_logs(settings.log_level)
-    # No permessage-deflate: a stats report is ~1 KB every 10 s per participant, so compression saves
-    # little bandwidth, while inflating every message cost the event loop ~8 % of its time at load.
-    server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level,
-                                           ws="websockets-sansio", ws_per_message_deflate=False))
+    server = uvicorn.Server(uvicorn_config(app, settings, host=settings.host, port=settings.port,
+                                          log_level=settings.log_level))
     # Live-view streams never end by themselves: they close when the server starts to stop, or its
     # drain would wait for them forever (web/live_hub.py).
     app.state.services.live_hub.stopping = lambda: server.should_exit
