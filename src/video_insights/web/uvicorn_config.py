@@ -11,7 +11,7 @@ from video_insights.settings import Settings
 def uvicorn_config(app: FastAPI, settings: Settings, *, host: str, port: int, log_level: str) -> uvicorn.Config:
     # No permessage-deflate: a stats report is ~1 KB every 10 s per participant, so compression saves
     # little bandwidth, while inflating every message cost the event loop ~8 % of its time at load.
-    # Pings without a deadline for their pong (docs/durability.md, "Backpressure"): when the writer is
+    # Pings without a deadline for their pong (docs/durability.md, "Backpressure and keepalive"): when the writer is
     # behind, the server stops reading sockets, and a client's pong waits behind the frames not read
     # yet; closing the connection for a late pong would throw those frames away. A client that is gone
     # is still found: TCP gives up on the pings it cannot deliver.
