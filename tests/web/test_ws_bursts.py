@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import uvloop
@@ -37,7 +38,9 @@ def run(gaps_s: list[float], handed_on: list[float] | None = None) -> list[list[
         await feeder
         return out
 
-    return uvloop.run(main())
+    # On a thread of its own: in a run that has used the browser, Playwright's loop runs on this one.
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(uvloop.run, main()).result(timeout=120)
 
 
 def test_messages_within_the_gap_form_one_burst_and_a_longer_pause_starts_the_next() -> None:
