@@ -13,6 +13,7 @@ from video_insights import __version__
 from video_insights.admin_ops import write_control
 from video_insights.alerts.delivery import AlertWorker
 from video_insights.ingest.gateway import Gateway
+from video_insights.ingest.report_workers import ReportWorkers
 from video_insights.processing.pipeline import Pipeline
 from video_insights.processing.scheduler import Scheduler
 from video_insights.settings import Settings
@@ -35,6 +36,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     store.migrate()
     pipeline = Pipeline(store, settings)
     svc = Services(settings, store, pipeline, Gateway(store, settings))
+    if settings.ingest_workers > 0:
+        svc.reports = ReportWorkers(settings.ingest_workers, pipeline, svc.gateway.rejections)
     scheduler = Scheduler(svc.pipeline, settings)
     alerts = AlertWorker(store, settings, on_accounts=lambda a: setattr(pipeline, "alert_accounts", a))
     pipeline.on_alerts = alerts.wake
@@ -60,6 +63,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
                 svc.demo.stop()
             svc.live_hub.close()
             scheduler.stop()
+            if svc.reports is not None:  # what they parse goes into the pipeline's last commit
+                svc.reports.close()
             pipeline.stop()  # its last summaries may decide alerts: delivered by the next process if not now
             alerts.stop()
 

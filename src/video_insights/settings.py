@@ -43,6 +43,11 @@ class Settings:
     max_body_bytes: int = _f(1_048_576, "Largest request body accepted by the API and webhooks.")
     max_import_bytes: int = _f(64 * 1_048_576, "Largest dump accepted by imports.")
     duckdb_memory_limit: str = _f("2GB", "Memory DuckDB may use for its caches and queries (it spills beyond).")
+    duckdb_checkpoint_threshold: str = _f("256MB", "Write-ahead log size at which DuckDB folds the log into the "
+                                                   "file. Each fold recompresses the newest data: at DuckDB's "
+                                                   "16MB, sustained ingest spent nearly twice the CPU on commits. "
+                                                   "A crash replays the log on the next start (about 0.3 s per "
+                                                   "100 MB; docs/benchmarks.md).")
     writer_flush_ms: int = _f(200, "How long the writer gathers rows before it commits a batch.")
     writer_ack_flush_ms: int = _f(20, "How long the writer gathers rows before a commit that a request waits for "
                                       "(HTTP ingest answers once committed; concurrent requests share a commit).")
@@ -50,6 +55,10 @@ class Settings:
                                            "back: the WebSocket stops reading, HTTP ingest answers 503 with "
                                            "Retry-After.")
     writer_max_rows: int = _f(50_000, "Rows that make the writer commit at once.")
+    ingest_workers: int = _f(1, "Processes that parse the WebSocket's stats reports into columns for the writer "
+                                "(docs/durability.md, \"Report workers\"): one interpreter runs one thread at a "
+                                "time, and parsing is most of ingest's work. 0 parses them in the server's own "
+                                "process.")
     ws_ping_interval_s: float = _f(20.0, "How often the server pings each WebSocket client (keeping proxies' idle "
                                          "timers open; TCP finds a client that is gone when a ping cannot be "
                                          "delivered). A late pong never closes a connection: while ingest pushes "

@@ -26,8 +26,9 @@ from video_insights.ingest import livekit
 from video_insights.ingest import validate as v
 from video_insights.ingest.auth import TokenGrant, verify_token
 from video_insights.ingest.clock import MAX_CORRECTION_MS, ClientClock
-from video_insights.ingest.gateway_wire import EventMessage, StatsReport, field_error, report_rows, salvage_report
+from video_insights.ingest.gateway_wire import EventMessage, field_error, stats_payload_rows
 from video_insights.ingest.rejections import Rejections
+from video_insights.ingest.report_workers import Job
 from video_insights.model.ids import derived_sid, is_sid, normalise_sid, room_sid_for_name
 from video_insights.model.records import Event, Source
 from video_insights.model.vocabulary import RoomStatus, RoomType
@@ -41,7 +42,6 @@ from video_insights.store.base import Row, Store
 
 ROOM_TYPES = {t.value for t in RoomType}
 _EVENT_DECODER = msgspec.json.Decoder(EventMessage)
-_STATS_DECODER = msgspec.json.Decoder(StatsReport)
 MAX_UA_DATA_BYTES = 4096
 _DAY_MS = 86_400_000
 
@@ -286,17 +286,11 @@ class Gateway:
         offset = session.clock.applied
         ts = self._timestamp(msg.timestamp, path, offset, received)
         if msg.group == "quality" and msg.name == "stats-report":
-            where = f"{path}.payload"
             try:
-                try:
-                    report = _STATS_DECODER.decode(msg.payload)
-                except msgspec.ValidationError as e:
-                    if dropped is None:
-                        raise BadRequest(field_error(e, where)) from None
-                    report = salvage_report(msg.payload, where, dropped)
-                return report_rows(report, account_sid=session.account_sid, room_sid=session.room_sid,
-                                   participant_sid=session.participant_sid, ts_ms=ts, period_ms=GATEWAY_PERIOD_MS,
-                                   path=where, dropped=dropped, offset_ms=offset), []
+                return stats_payload_rows(msg.payload, account_sid=session.account_sid, room_sid=session.room_sid,
+                                          participant_sid=session.participant_sid, ts_ms=ts,
+                                          period_ms=GATEWAY_PERIOD_MS, path=f"{path}.payload", dropped=dropped,
+                                          offset_ms=offset), []
             except ValueError as e:
                 raise BadRequest(str(e)) from None
         payload = v.obj(msgspec.json.decode(msg.payload), f"{path}.payload")
@@ -304,6 +298,18 @@ class Gateway:
             payload.setdefault("identity", session.identity)
         return [], [Event(session.account_sid, session.room_sid, session.participant_sid, ts, Source.GATEWAY,
                           f"{msg.group}/{msg.name}", payload)]
+
+    def report_job(self, session: GatewaySession, msg: EventMessage, path: str = "message",
+                   received_ms: int | None = None) -> Job | None:
+        """A stats-report message as a job for the report workers (ingest/report_workers.py), its time
+        checked and put on the server's clock as `records` does; None for any other message."""
+        if msg.group != "quality" or msg.name != "stats-report":
+            return None
+        received = int(time.time() * 1000) if received_ms is None else received_ms
+        offset = session.clock.applied
+        ts = self._timestamp(msg.timestamp, path, offset, received)
+        return (session.account_sid, session.room_sid, session.participant_sid, ts, offset, bytes(msg.payload),
+                f"{path}.payload")
 
     @staticmethod
     def _timestamp(ts: float | None, path: str, offset: int, now: int) -> int:

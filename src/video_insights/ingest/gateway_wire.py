@@ -319,6 +319,26 @@ def salvage_report(payload: bytes, path: str, dropped: list[str]) -> StatsReport
     return StatsReport(peerConnectionId=pc.peerConnectionId, **lists)
 
 
+_STATS_DECODER = msgspec.json.Decoder(StatsReport)
+
+
+def stats_payload_rows(payload: bytes | msgspec.Raw, *, account_sid: str, room_sid: str, participant_sid: str,
+                       ts_ms: int, period_ms: int, path: str, dropped: list[str] | None = None,
+                       offset_ms: int = 0) -> list[Row]:
+    """A `quality/stats-report` payload as stream_samples rows (report_rows, after decoding it). With
+    `dropped`, a report that fails to decode as a whole is salvaged entry by entry; without it, or
+    when nothing is usable, ValueError names what is wrong. The gateway's own path, and its report
+    workers' (ingest/report_workers.py): the same function, so both store the same rows."""
+    try:
+        report = _STATS_DECODER.decode(payload)
+    except msgspec.ValidationError as e:
+        if dropped is None:
+            raise ValueError(field_error(e, path)) from None
+        report = salvage_report(payload, path, dropped)
+    return report_rows(report, account_sid=account_sid, room_sid=room_sid, participant_sid=participant_sid,
+                       ts_ms=ts_ms, period_ms=period_ms, path=path, dropped=dropped, offset_ms=offset_ms)
+
+
 def report_samples(report: StatsReport, *, account_sid: str, room_sid: str, participant_sid: str, ts_ms: int,
                    path: str) -> list[StreamSample]:
     pc_id = report.peerConnectionId or "pc"

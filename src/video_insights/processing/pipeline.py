@@ -22,6 +22,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from itertools import chain
 from operator import attrgetter
+from typing import Any
 
 import orjson
 from prometheus_client import Histogram
@@ -54,6 +55,9 @@ class _Submission:
     rooms: Sequence[RoomKey] = ()
     settle: bool = False  # summarise every stale room now, not when it is ripe
     rows: Sequence[Row] = ()  # stream_samples rows built by the gateway's hot path (their rooms in `rooms`)
+    # stream_samples as typed columns (store/columns.py), built by the gateway's report workers
+    columns: dict[str, Any] | None = None
+    column_rows: int = 0  # how many rows `columns` holds
     committed: list[Future[None]] = field(default_factory=list)  # resolved once stored (group commit)
     urgent: bool = False  # summarise its rooms now, not when they are ripe
     hurry: bool = False  # someone waits for its commit: gather for `writer_ack_flush_ms` only
@@ -61,7 +65,11 @@ class _Submission:
 
     @property
     def has_data(self) -> bool:
-        return bool(self.samples or self.events or self.rows)
+        return bool(self.samples or self.events or self.rows or self.column_rows)
+
+    @property
+    def sample_count(self) -> int:
+        return len(self.samples) + len(self.rows) + self.column_rows
 
 
 @dataclass
@@ -180,17 +188,21 @@ class Pipeline:
     # -- submitting ------------------------------------------------------------------------------
     def submit(self, samples: Sequence[StreamSample] = (), events: Sequence[Event] = (), *,
                period_ms: int = GATEWAY_PERIOD_MS, wait: bool = False, rooms: Sequence[RoomKey] = (),
-               rows: Sequence[Row] = (), urgent: bool = False, stored: Future[None] | None = None
+               rows: Sequence[Row] = (), urgent: bool = False, stored: Future[None] | None = None,
+               columns: dict[str, Any] | None = None, committed: Sequence[Future[None]] = ()
                ) -> Future[None] | None:
         """Queue records for the next batch; with wait=True the future resolves once they are stored
         and summarized. `rows` are ready stream_samples rows, whose rooms the caller names in `rooms`.
         `urgent` summarises the rooms at once rather than when ripe. `stored`, if given, is resolved
-        once they are committed."""
+        once they are committed, as is each of `committed`. `columns` are stream_samples as typed
+        columns of equal length (store/columns.py)."""
         done: Future[None] | None = Future() if wait else None
+        column_rows = len(next(iter(columns.values()))) if columns else 0
         with self._pending_lock:
-            self._pending += len(samples) + len(rows)
+            self._pending += len(samples) + len(rows) + column_rows
         self._queue.put(_Submission(samples, events, period_ms, done, rooms, rows=rows, urgent=urgent or wait,
-                                    committed=[stored] if stored is not None else [], hurry=wait))
+                                    committed=[*([stored] if stored is not None else []), *committed], hurry=wait,
+                                    columns=columns, column_rows=column_rows))
         if wait:
             self._hurry.set()
         return done
@@ -310,7 +322,7 @@ class Pipeline:
     def flush(self, pending: list[_Submission | None] | None = None) -> None:
         with self._lock:
             subs = [s for s in (pending or []) if s is not None]
-            rows = sum(len(s.samples) + len(s.rows) for s in subs)
+            rows = sum(s.sample_count for s in subs)
             while rows < self.settings.writer_max_rows:
                 try:
                     item = self._queue.get_nowait()
@@ -318,7 +330,7 @@ class Pipeline:
                     break
                 if item is not None:
                     subs.append(item)
-                    rows += len(item.samples) + len(item.rows)
+                    rows += item.sample_count
             if subs:
                 self._commit(_coalesced(subs))
             with self._pending_lock:
@@ -373,6 +385,8 @@ class Pipeline:
         p = _Prepared(sub, WriteBatch(), set(sub.rooms), [])
         if sub.rows:
             p.batch.inserts.setdefault("stream_samples", []).extend(sub.rows)
+        if sub.columns:
+            p.batch.insert_columns("stream_samples", sub.columns)
         for s in sub.samples:
             p.batch.insert("stream_samples", sample_row(s, sub.period_ms))
             p.touched.add((s.account_sid, s.room_sid))
@@ -394,7 +408,7 @@ class Pipeline:
     def _accepted(self, p: _Prepared) -> None:
         for eid in p.event_ids:
             self._remember(eid)
-        self.stats.samples += len(p.sub.samples) + len(p.sub.rows)
+        self.stats.samples += p.sub.sample_count
         self.stats.events += len(p.event_ids)
         with self._dirty_lock:
             self._mark_dirty(p.touched, urgent=p.sub.urgent)

@@ -43,7 +43,8 @@ def open_store(url: str, *, memory_limit: str | None = None, settings: Settings 
         path = url[len("duckdb:///"):] if url.startswith("duckdb:///") else parsed.path
         if not path:
             raise BadRequest(f"store URL {url!r}: give a file path, e.g. duckdb:///data/vi.duckdb")
-        return DuckDBStore(path, memory_limit=memory_limit)
+        return DuckDBStore(path, memory_limit=memory_limit,
+                           checkpoint_threshold=settings.duckdb_checkpoint_threshold if settings else None)
     if parsed.scheme == "chdb":
         from video_insights.store.clickhouse import open_chdb
 

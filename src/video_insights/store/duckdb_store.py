@@ -14,31 +14,13 @@ from sqlglot import exp
 from video_insights.errors import StoreUnavailable
 from video_insights.query.sql import Bound, render
 from video_insights.store.base import Row, WriteBatch, dedupe_by_key
+from video_insights.store.columns import columns_of, typed_array
 from video_insights.store.migrations import MIGRATIONS, CreateTable, Step
 from video_insights.store.schema import TABLES_BY_NAME, Column, T, Table
 from video_insights.store.timing import timed
 
 _TYPES = {T.STR: "VARCHAR", T.INT: "BIGINT", T.FLOAT: "DOUBLE", T.BOOL: "BOOLEAN", T.JSON: "VARCHAR",
           T.TAGS: "VARCHAR", T.BYTES: "BLOB"}
-
-
-_NUMPY = {T.INT: np.int64, T.FLOAT: np.float64, T.BOOL: np.bool_}
-
-
-def typed_array(values: list[Any], kind: T) -> Any:
-    """A column for DuckDB's numpy scan with the schema's type, NULLs masked.
-
-    Object arrays would make DuckDB guess the type from a sample of values (and fail on a later
-    larger integer), so numbers and booleans go as typed, masked arrays.
-    """
-    dtype = _NUMPY.get(kind)
-    if dtype is None:
-        return np.array(values, dtype=object)
-    mask = [v is None for v in values]
-    if not any(mask):
-        return np.array(values, dtype=dtype)
-    filled = [0 if v is None else v for v in values]
-    return np.ma.masked_array(np.array(filled, dtype=dtype), mask=mask)
 
 
 class StoreLocked(StoreUnavailable):
@@ -61,7 +43,8 @@ class DuckDBStore:
     transactional = True
     shared = False  # one process opens the file
 
-    def __init__(self, path: str | Path, *, read_only: bool = False, memory_limit: str | None = None) -> None:
+    def __init__(self, path: str | Path, *, read_only: bool = False, memory_limit: str | None = None,
+                 checkpoint_threshold: str | None = None) -> None:
         self.path = Path(path)
         self.url = f"duckdb:///{self.path}"
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -69,6 +52,8 @@ class DuckDBStore:
             config: dict[str, str | bool | int | float | list[str]] = {}
             if memory_limit:
                 config["memory_limit"] = memory_limit
+            if checkpoint_threshold and not read_only:
+                config["checkpoint_threshold"] = checkpoint_threshold
             self._con = duckdb.connect(str(self.path), read_only=read_only, config=config)
         except duckdb.IOException as e:
             if "lock" in str(e).lower():
@@ -149,26 +134,10 @@ class DuckDBStore:
                 con.execute("ROLLBACK")
                 raise
 
-    @staticmethod
-    def _columnar(table: Table, rows: list[Row], names: tuple[str, ...], *, skip_null: bool = False
-                  ) -> dict[str, Any]:
-        """Rows → typed columns by name; with skip_null, columns that are NULL in every row are left out
-        (the insert leaves them NULL), which spares converting and scanning them."""
-        types = {c.name: c.type for c in table.columns}
-        index = {n: i for i, n in enumerate(table.column_names)}
-        columns = list(zip(*rows, strict=True))
-        out = {}
-        for n in names:
-            values = list(columns[index[n]])
-            if skip_null and values.count(None) == len(values):
-                continue
-            out[n] = typed_array(values, types[n])
-        return out
-
     def _insert(self, con: duckdb.DuckDBPyConnection, table: Table, rows: list[Row]) -> None:
         if not rows:
             return
-        batch_rows = self._columnar(table, rows, table.column_names, skip_null=True)
+        batch_rows = columns_of(table, rows, table.column_names, skip_null=True)
         cols = ", ".join(batch_rows)
         con.execute(f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM batch_rows")
 
@@ -183,7 +152,7 @@ class DuckDBStore:
     def _delete_keys(self, con: duckdb.DuckDBPyConnection, table: Table, rows: list[Row]) -> None:
         if not rows:
             return
-        batch_keys = self._columnar(table, rows, table.key)  # noqa: F841  (scanned by name below)
+        batch_keys = columns_of(table, rows, table.key)  # noqa: F841  (scanned by name below)
         match = " AND ".join(f"{table.name}.{k} = batch_keys.{k}" for k in table.key)
         con.execute(f"DELETE FROM {table.name} USING batch_keys WHERE {match}")
 

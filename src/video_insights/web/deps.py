@@ -17,11 +17,13 @@ from video_insights.analytics.live import LiveRooms
 from video_insights.analytics.rooms import Scope
 from video_insights.errors import BadRequest, NotFound, PayloadTooLarge, Saturated, Unauthorized
 from video_insights.ingest.gateway import Gateway
+from video_insights.ingest.report_workers import ReportWorkers
 from video_insights.model.ids import is_sid, normalise_sid
 from video_insights.processing.pipeline import Pipeline
 from video_insights.settings import Settings
 from video_insights.store.base import Store
 from video_insights.web.live_hub import LiveHub
+from video_insights.web.push_back import PushBack
 
 if TYPE_CHECKING:
     from video_insights.demo.seed import DemoFill
@@ -34,13 +36,22 @@ class Services:
     pipeline: Pipeline
     gateway: Gateway
     demo: DemoFill | None = None  # `serve --demo`: fills the demo account while the server answers
+    reports: ReportWorkers | None = None  # the WebSocket's stats reports parsed in worker processes
     live: LiveRooms = field(init=False)  # single-room reads, current to the last commit
     live_hub: LiveHub = field(init=False)  # the live views' streams (`/live`), shared per account
+    push_back: PushBack = field(init=False)  # where WebSockets wait while the writer is behind
 
     def __post_init__(self) -> None:
         self.live = LiveRooms(self.store, self.settings)
         self.live_hub = LiveHub(self.settings.live_tick_s, self.settings.live_max_viewers,
                                 on_accounts=lambda accounts: setattr(self.pipeline, "live_accounts", accounts))
+        self.push_back = PushBack(lambda: self.pending_samples > self.settings.max_pending_samples)
+
+    @property
+    def pending_samples(self) -> int:
+        """Samples received and not yet committed, reports still with the report workers included: what
+        ingest's backpressure looks at."""
+        return self.pipeline.pending_samples + (self.reports.pending_samples if self.reports else 0)
 
 
 COMMIT_TIMEOUT_S = 60
@@ -53,9 +64,9 @@ log = logging.getLogger(__name__)
 
 def accepting(svc: Services) -> None:
     """Refuse HTTP ingest while the writer is saturated, before reading what would only queue up."""
-    if svc.pipeline.pending_samples > svc.settings.max_pending_samples:
-        raise Saturated(f"the writer is behind ({svc.pipeline.pending_samples} samples waiting): send again later",
-                        retry_after_s=2)
+    waiting = svc.pending_samples
+    if waiting > svc.settings.max_pending_samples:
+        raise Saturated(f"the writer is behind ({waiting} samples waiting): send again later", retry_after_s=2)
 
 
 async def committed(stored: Future[None] | None) -> None:

@@ -25,6 +25,7 @@ def healthz(request: Request) -> dict[str, Any]:
             "store_ms": round((time.perf_counter() - started) * 1000, 2),
             "pipeline": {"samples": st.samples, "events": st.events, "batches": st.batches,
                          "pending_samples": svc.pipeline.pending_samples,
+                         "reports_parsing": svc.reports.in_flight if svc.reports else 0,
                          "rooms_summarized": st.rooms_summarized, "errors": st.errors,
                          "rejected_gateway_events": svc.gateway.rejected},
             "gateway_rejections": svc.gateway.rejections.snapshot(), **demo}

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncGenerator, Iterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from concurrent.futures import Future
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
@@ -36,6 +36,7 @@ from video_insights.ingest.gateway import GatewaySession, NotJson
 from video_insights.ingest.gateway_wire import EventMessage, field_error, message_seq
 from video_insights.ingest.json_depth import check_depth
 from video_insights.ingest.rejections import Reason
+from video_insights.ingest.report_workers import Job
 from video_insights.model.records import Event
 from video_insights.model.vocabulary import RoomType
 from video_insights.store.base import Row
@@ -92,10 +93,9 @@ async def video_events_ws(ws: WebSocket) -> None:
     try:
         while True:
             _handle_ws_messages(svc, session, await bursts.next(), acks)
-            while svc.pipeline.pending_samples > svc.settings.max_pending_samples:
-                # The writer is behind: stop reading, so TCP pushes back on the clients instead of
-                # this process buffering without bound.
-                await asyncio.sleep(0.02)
+            # While the writer is behind, stop reading, so TCP pushes back on the clients instead of
+            # this process buffering without bound.
+            await svc.push_back.wait()
     except WebSocketDisconnect:
         return
     finally:
@@ -115,7 +115,9 @@ def _handle_ws_messages(svc: Any, session: GatewaySession, burst: Sequence[Recei
     """Store a burst of messages (web/ws_bursts.py) at once. Each is decoded on its own, and a bad one
     is counted without losing the others; the session's clock sees the whole burst before any of it is
     corrected (docs/api.md, "Client clocks"). Numbered messages (our collector's) are acknowledged
-    once the burst is committed, a refused one with them (ingest/acks.py)."""
+    once the burst is committed, a refused one with them (ingest/acks.py). Stats reports are parsed
+    by the report workers when the server has them (ingest/report_workers.py): the burst is
+    submitted, its events and commit future with it, once they are."""
     svc.gateway.received(len(burst))
     # One commit future for the burst, made before its messages are taken in order, so that every
     # number reaches `acks` in receive order whatever happens to the message after it.
@@ -142,40 +144,63 @@ def _handle_ws_messages(svc: Any, session: GatewaySession, burst: Sequence[Recei
             acks.add(seq if seq is not None else message_seq(text) if readable else None, None)
     events: list[Event] = svc.gateway.clock_group(session, decoded) if decoded else []
     rows: list[Row] = []
+    jobs: list[Job] = []
+    workers = svc.reports
     for msg, received in decoded:
         with _counted(svc, session):  # refused here: acknowledged with the burst, as handled
+            if workers is not None and (job := svc.gateway.report_job(session, msg, received_ms=received)):
+                jobs.append(job)
+                continue
             dropped: list[str] = []
             r, e = svc.gateway.records(session, msg, dropped=dropped, received_ms=received)
             for message in dropped:
                 svc.gateway.rejections.add(Reason.MALFORMED_ENTRY, message, session.participant_sid)
             rows.extend(r)
             events.extend(e)
-    if events or rows:
+    if jobs:
+        assert workers is not None
+        workers.add(jobs, participant_sid=session.participant_sid, events=events,
+                    room=(session.account_sid, session.room_sid), stored=stored)
+    elif events or rows:
         svc.pipeline.submit(events=events, rows=rows, rooms=[(session.account_sid, session.room_sid)], stored=stored)
     elif stored is not None:
         stored.set_result(None)
 
 
-@contextlib.contextmanager
-def _counted(svc: Any, session: GatewaySession) -> Iterator[list[str]]:
+class _counted:  # noqa: N801  (used as a function: `with _counted(svc, session) as refused`)
     """Count and log what goes wrong with one message, and go on with the next. What it yields is
-    not empty afterwards if the message was refused."""
-    rejections = svc.gateway.rejections
-    refused: list[str] = []
-    try:
-        yield refused
-    except VideoInsightsError as e:
-        # One bad event must not end the session: we count it and log why (twilio-video.js does not
-        # expect an answer to events, so none is sent; our collector's is acknowledged, as handled).
-        reason = (Reason.MALFORMED_JSON if isinstance(e, NotJson) else
-                  Reason.BAD_SESSION if isinstance(e, Unauthorized) else Reason.MALFORMED_EVENT)
-        rejections.add(reason, e.message, session.participant_sid)
-        refused.append(reason)
-    except Exception:
-        # Nor may a bug in a parser: the event is lost, the session and the other events are not.
-        rejections.add(Reason.INTERNAL_ERROR, "see the traceback that follows", session.participant_sid)
-        log.exception("gateway event failed")
-        refused.append(Reason.INTERNAL_ERROR)
+    not empty afterwards if the message was refused. A class, not a generator: it runs twice for
+    every message, and the generator's machinery cost more than the rest of the bookkeeping."""
+
+    __slots__ = ("refused", "session", "svc")
+
+    def __init__(self, svc: Any, session: GatewaySession) -> None:
+        self.svc = svc
+        self.session = session
+        self.refused: list[str] = []
+
+    def __enter__(self) -> list[str]:
+        return self.refused
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: object) -> bool:
+        if error is None:
+            return False
+        rejections = self.svc.gateway.rejections
+        if isinstance(error, VideoInsightsError):
+            # One bad event must not end the session: we count it and log why (twilio-video.js does not
+            # expect an answer to events, so none is sent; our collector's is acknowledged, as handled).
+            reason = (Reason.MALFORMED_JSON if isinstance(error, NotJson) else
+                      Reason.BAD_SESSION if isinstance(error, Unauthorized) else Reason.MALFORMED_EVENT)
+            rejections.add(reason, error.message, self.session.participant_sid)
+        elif isinstance(error, Exception):
+            # Nor may a bug in a parser: the event is lost, the session and the other events are not.
+            reason = Reason.INTERNAL_ERROR
+            rejections.add(reason, "see the traceback that follows", self.session.participant_sid)
+            log.error("gateway event failed", exc_info=error)
+        else:
+            return False  # cancellation, KeyboardInterrupt: not the message's fault
+        self.refused.append(reason)
+        return True
 
 
 async def _close(ws: WebSocket, code: int) -> None:

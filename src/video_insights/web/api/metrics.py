@@ -47,6 +47,12 @@ class ServiceCollector(Collector):
                                   value=st.rooms_summarized)
         yield GaugeMetricFamily("video_insights_writer_pending_samples", "Samples received and not yet committed "
                                 "(ingest pushes back above max_pending_samples).", value=pipeline.pending_samples)
+        reports = self.svc.reports
+        yield GaugeMetricFamily("video_insights_reports_parsing", "Stats reports with the report workers, not yet "
+                                "handed to the writer.", value=reports.in_flight if reports else 0)
+        yield CounterMetricFamily("video_insights_report_worker_fallbacks", "Batches of reports parsed in the "
+                                  "server's own process because their worker failed.",
+                                  value=reports.fallbacks if reports else 0)
         yield GaugeMetricFamily("video_insights_summaries_pending", "Rooms this process has still to summarise.",
                                 value=pipeline.pending_summaries)
         for histogram in (pipeline.commit_seconds, pipeline.lag_seconds, READS):
