@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from video_insights.cli.serve_cmd import tune_gc
+from video_insights.runtime import tune_gc
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 import sys
 
@@ -13,6 +12,7 @@ from fastapi import FastAPI
 
 from video_insights.app import create_app
 from video_insights.cli.common import fails_cleanly, settings_for, store_option
+from video_insights.runtime import tune_gc
 from video_insights.web.uvicorn_config import uvicorn_config
 
 
@@ -83,17 +83,3 @@ def start_demo(app: FastAPI, url: str, rooms_per_day: int | None) -> None:
         bar = TerminalBar()
         bar.start()
     svc.demo = DemoFill(svc.store, svc.settings, account, DemoProgress(bar), rooms_per_day or DEMO_ROOMS_PER_DAY)
-
-
-def tune_gc() -> None:
-    """Make the cyclic garbage collector cheap for a long-running ingest server.
-
-    Ingest frees nearly everything it allocates by reference counting, yet with the default thresholds
-    the collector kept walking every object the app keeps for its life. Freezing what start-up made
-    takes those out of every collection; the higher first threshold makes collections rare without
-    turning them off, so cycles (exceptions with tracebacks, closed sockets' futures) are still freed
-    within a second or so. What it saved is in docs/decisions.md.
-    """
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)

@@ -33,6 +33,7 @@ from video_insights.ingest.gateway_wire import ROW_COLUMNS, stats_payload_rows
 from video_insights.ingest.rejections import Reason, Rejections
 from video_insights.model.records import Event
 from video_insights.processing.intervals import GATEWAY_PERIOD_MS
+from video_insights.runtime import tune_gc
 from video_insights.store.base import Row
 from video_insights.store.columns import columns_of
 from video_insights.store.schema import STREAM_SAMPLES
@@ -180,7 +181,8 @@ class ReportWorkers:
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
             # spawn: this process has threads (the writer's, DuckDB's), which a fork would copy mid-work
-            self._executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+            self._executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                                 initializer=tune_gc)
         return self._executor
 
     def _done(self, future: Future[tuple[dict[str, Any] | None, list[Outcome]]], jobs: list[Job],
