@@ -161,6 +161,10 @@ def test_a_worker_killed_mid_stream_loses_no_report(tmp_path: Path) -> None:
     """A real `serve`: reports stream over WebSockets while its report worker gets SIGKILL. Every
     report is stored once, the batch the worker held (or the next) is parsed by the server itself,
     and a new worker takes the reports that follow."""
+    template = _recorded_reports()[-1]  # the first reports may list only placeholders
+    probe = (new_sid("AC"), new_sid("RM"), new_sid("PA"), template["timestamp"], 0, orjson.dumps(template["payload"]),
+             "p")
+    per_report = len(parse([probe])[0]["ssrc"])  # type: ignore[index]
     store_url = f"duckdb:///{tmp_path}/w.duckdb"
     creds = account_in(store_url)
     port = free_port()
@@ -168,10 +172,6 @@ def test_a_worker_killed_mid_stream_loses_no_report(tmp_path: Path) -> None:
                                          "VIDEO_INSIGHTS_CLIENT_CLOCK_CORRECTION": "false"})
     base = f"http://127.0.0.1:{port}"
     token = mint_token(creds.account_sid, creds.key_sid, creds.key_secret, "ada", ttl=3600)
-    template = _recorded_reports()[-1]  # the first reports may list only placeholders
-    probe = (new_sid("AC"), new_sid("RM"), new_sid("PA"), template["timestamp"], 0, orjson.dumps(template["payload"]),
-             "p")
-    per_report = len(parse([probe])[0]["ssrc"])  # type: ignore[index]
     start = int(time.time() * 1000) - 3_600_000
     sent = 0
     sockets: list[tuple[Any, str]] = []
