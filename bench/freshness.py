@@ -9,7 +9,10 @@ a process of its own so that the load generator's work does not delay its clock,
   summarised at once, docs/durability.md), from the moment the probe opened its socket;
 - **report**: that participant then sends its first stats report; the time until its interval is in
   the participant's `/Metrics` (read live: docs/durability.md, "Live reads"), from the moment it was
-  sent.
+  sent;
+- **commit to readable**: that report is numbered (`seq`), as our collector numbers its messages, so
+  the server acknowledges it once it is committed (docs/collector.md); the time from that
+  acknowledgement's arrival to the report being readable (0 when it was readable first).
 
 Each is from the moment the probe sent, so it includes the writer's gathering time and
 the commit (an upper bound of "commit to readable"). The server's own arrival-to-commit lag is read
@@ -62,6 +65,7 @@ def probe(base: str, token: str, auth: tuple[str, str], seconds: float, out: Any
     ws_url = base.replace("http://", "ws://") + "/v1/VideoEvents"
     presence: list[float] = []
     reports: list[float] = []
+    after_commit: list[float] = []
     with httpx.Client(base_url=base, auth=auth, timeout=60) as api:
         end = time.monotonic() + seconds
         while time.monotonic() < end:
@@ -76,17 +80,33 @@ def probe(base: str, token: str, auth: tuple[str, str], seconds: float, out: Any
             ts = int(time.time() * 1000)
             sent = time.monotonic()
             ws.send(orjson.dumps({"type": "event", "version": 1, "session": session, "group": "quality",
-                                  "name": "stats-report", "timestamp": ts, "payload": report(1, ts)}).decode())
+                                  "name": "stats-report", "timestamp": ts, "payload": report(1, ts),
+                                  "seq": 1}).decode())
             url = f"/v1/Video/Rooms/{room}/Participants/{participant}/Metrics"
+            acked: float | None = None
             while True:
+                acked = acked or _acked(ws, 0)
                 r = api.get(url)
                 if r.status_code == 200 and any(t["points"] for t in r.json()["send"]):
                     break
                 time.sleep(0.005)
-            reports.append(time.monotonic() - sent)
+            readable = time.monotonic()
+            reports.append(readable - sent)
+            acked = acked or _acked(ws, 60)
+            if acked is not None:
+                after_commit.append(max(0.0, readable - acked))
             ws.close()
             time.sleep(max(0.0, 0.5 - (time.monotonic() - started)))
-    out.put({"presence": presence, "report": reports})
+    out.put({"presence": presence, "report": reports, "commit_to_readable": after_commit})
+
+
+def _acked(ws: Any, timeout: float) -> float | None:
+    """When the server's acknowledgement of seq 1 (sent after the commit) arrived, if it has."""
+    try:
+        answer = orjson.loads(ws.recv(timeout=timeout))
+    except TimeoutError:
+        return None
+    return time.monotonic() if answer.get("type") == "ack" and answer.get("seq") == 1 else None
 
 
 def _commit_lag(base: str) -> dict[str, float]:
@@ -124,7 +144,7 @@ def measure(store: str, seconds: float, rate: float, connections: int) -> dict[s
     out: dict[str, Any] = {"offered_per_s": rate, "seconds": seconds, "connections": connections,
                            "reports_sent": run.sent, "reports_stored_per_s": round(stored / run.total_seconds),
                            "server_commit_lag": lag}
-    for kind in ("presence", "report"):
+    for kind in ("presence", "report", "commit_to_readable"):
         values = found[kind]
         out[kind] = {"probes": len(values), "p50_s": round(statistics.median(values), 3) if values else None,
                      "p99_s": round(_pct(values, 0.99), 3), "max_s": round(max(values, default=float("nan")), 3)}

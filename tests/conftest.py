@@ -34,7 +34,7 @@ class LiveServer:
 
     def flush(self) -> None:
         """Wait until the writer has stored and summarized everything submitted so far."""
-        self.app.state.services.pipeline.settle()  # type: ignore[attr-defined]
+        self.app.state.services.settle()  # type: ignore[attr-defined]
 
 
 @pytest.fixture

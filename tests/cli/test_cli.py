@@ -458,8 +458,7 @@ def test_parent_reads_subaccounts_and_no_account_reads_another(cli: Cli) -> None
     with _serve(cli.path) as (url, app):
         called = {name: callback_room(url, creds["account_sid"], creds["auth_token"], "tenancy")
                   for name, creds in owners.items()}
-        pipeline = app.state.services.pipeline
-        pipeline.settle() if hasattr(pipeline, "settle") else pipeline.submit(wait=True).result(timeout=60)
+        app.state.services.settle()
 
         def client(name: str) -> httpx.Client:
             return httpx.Client(base_url=url, auth=(owners[name]["account_sid"], owners[name]["auth_token"]),

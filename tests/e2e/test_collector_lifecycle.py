@@ -68,7 +68,7 @@ def test_service_down_and_back(call_browser: Any, page_server: Callable[[str, st
             wait_for(page, "session.connected && session.queued === 0", 40)
             result = page.evaluate("""async () => { await session.close(); endCall();
                 return {room: session.roomSid, participant: session.participantSid}; }""")
-            app.state.services.pipeline.settle()
+            app.state.services.settle()
             with httpx.Client(base_url=url, auth=creds.basic, timeout=30) as client:
                 listed = client.get(f"/v1/Video/Rooms/{result['room']}/Participants").json()["participants"]
                 m = client.get(f"/v1/Video/Rooms/{result['room']}/Participants/{result['participant']}/Metrics")

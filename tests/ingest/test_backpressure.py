@@ -56,6 +56,6 @@ def test_http_ingest_answers_503_with_retry_after_while_the_writer_is_saturated(
             r = client.post("/webhooks/twilio", data={"AccountSid": creds.account_sid})
             assert r.status_code == 503 and "Retry-After" in r.headers
 
-        app.state.services.pipeline.settle()  # caught up
+        app.state.services.settle()  # caught up
         r = client.post("/v1/VideoEvents", content=batch, headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 200, r.text

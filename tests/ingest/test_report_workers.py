@@ -158,9 +158,9 @@ def _fallbacks(metrics: str) -> float:
 
 
 def test_a_worker_killed_mid_stream_loses_no_report(tmp_path: Path) -> None:
-    """A real `serve`: reports stream over WebSockets while its report worker gets SIGKILL. Every
-    report is stored once, the batch the worker held (or the next) is parsed by the server itself,
-    and a new worker takes the reports that follow."""
+    """A real `serve`: its report worker starts when a WebSocket connects, and gets SIGKILL while
+    reports stream over WebSockets. Every report is stored once, the batch the worker held (or the
+    next) is parsed by the server itself, and a new worker takes the reports that follow."""
     template = _recorded_reports()[-1]  # the first reports may list only placeholders
     probe = (new_sid("AC"), new_sid("RM"), new_sid("PA"), template["timestamp"], 0, orjson.dumps(template["payload"]),
              "p")
@@ -183,7 +183,7 @@ def test_a_worker_killed_mid_stream_loses_no_report(tmp_path: Path) -> None:
                 "name": "twilio-video.js", "sdkVersion": "2.36.0", "roomSid": new_sid("RM"),
                 "participantSid": new_sid("PA")}}).decode())
             sockets.append((ws, orjson.loads(ws.recv(timeout=10))["session"]))
-        first = 0
+        first = _worker_of(proc.pid)  # started when the first WebSocket connected, before any report
         for n in range(300):
             ts = start + n * 10_000
             for ws, session in sockets:
@@ -191,7 +191,6 @@ def test_a_worker_killed_mid_stream_loses_no_report(tmp_path: Path) -> None:
                                       "payload": _restamped(template["payload"], ts)}).decode())
                 sent += 1
             if n == 100:
-                first = _worker_of(proc.pid)
                 os.kill(first, signal.SIGKILL)
         deadline = time.time() + 60
         while (stored := httpx.get(base + "/healthz", timeout=10).json()["pipeline"]["samples"]) < sent * per_report:

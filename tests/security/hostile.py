@@ -37,7 +37,7 @@ class Server:
         return httpx.Client(base_url=self.url, auth=creds.basic if creds else None, timeout=60, **kw)
 
     def settle(self) -> None:
-        self.app.state.services.pipeline.settle()
+        self.app.state.services.settle()
 
 
 @contextmanager

@@ -62,11 +62,7 @@ class Server:
         return self.url.replace("http://", "ws://") + "/v1/VideoEvents"
 
     def flush(self) -> None:
-        pipeline = self.app.state.services.pipeline
-        if hasattr(pipeline, "settle"):
-            pipeline.settle()
-        else:
-            pipeline.submit(wait=True).result(timeout=60)
+        self.app.state.services.settle()
 
     def health(self) -> dict[str, Any]:
         r = httpx.get(self.url + "/healthz", timeout=10)

@@ -136,7 +136,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             r = c.post("/v1/Video/Imports", params={"FileName": name}, content=(DUMPS / name).read_bytes())
             assert r.status_code == 200, r.text
             imported.append(r.json())
-    app.state.services.pipeline.settle()
+    app.state.services.settle()
     yield World(url, app, account.sid, account.auth_token, key.sid, key.secret, rooms, imported)
     stack.close()
     store.close()

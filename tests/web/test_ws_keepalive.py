@@ -118,7 +118,7 @@ def test_a_client_that_answers_no_ping_keeps_its_connection_and_everything_it_se
         sent = client.frames(until_text=False)
         assert sum(op == PING for op, _ in sent) >= 10, "the server went on pinging"
         assert not any(op == CLOSE for op, _ in sent), "the server closed the connection"
-        app.state.services.pipeline.settle()
+        app.state.services.settle()
         _, rows = store.fetch(f"SELECT count(*) FROM events WHERE participant_sid = '{participant}' "
                               "AND name = 'network/network-type-changed'")
         assert rows == [(5,)]

@@ -125,6 +125,13 @@ class ReportWorkers:
         """What the reports in flight weigh against `max_pending_samples`."""
         return self._in_flight * SAMPLES_PER_REPORT
 
+    def warm(self) -> None:
+        """Start the workers if they are not running: a WebSocket has connected, and its first report
+        should not wait for a process to start and import (about a second)."""
+        if self._executor is None:
+            with contextlib.suppress(RuntimeError):
+                self._pool().submit(parse, ())
+
     def add(self, jobs: list[Job], *, participant_sid: str, events: Sequence[Event], room: RoomKey,
             stored: Future[None] | None) -> None:
         """Queue one burst's reports (called on the event loop); its events and commit future go to the
@@ -218,6 +225,12 @@ class ReportWorkers:
             if self._loop is not None:
                 with contextlib.suppress(RuntimeError):  # the loop has ended: close() sends the rest
                     self._loop.call_soon_threadsafe(self._next)
+
+    def drain(self, timeout: float = 60) -> bool:
+        """Wait (on another thread than the event loop's, which sends what gathers) until every report
+        received so far is parsed and handed to the pipeline; False if that took over `timeout`."""
+        with self._lock:
+            return self._lock.wait_for(lambda: self._in_flight == 0, timeout)
 
     def close(self) -> None:
         """Parse and submit everything received (before the pipeline's last commit), and stop the workers."""

@@ -47,6 +47,13 @@ class Services:
                                 on_accounts=lambda accounts: setattr(self.pipeline, "live_accounts", accounts))
         self.push_back = PushBack(lambda: self.pending_samples > self.settings.max_pending_samples)
 
+    def settle(self) -> None:
+        """Return once everything received so far is stored and summarised: the reports with the report
+        workers first (call it from another thread than the event loop's)."""
+        if self.reports is not None and not self.reports.drain():
+            raise TimeoutError("the report workers did not finish within 60 s")
+        self.pipeline.settle()
+
     @property
     def pending_samples(self) -> int:
         """Samples received and not yet committed, reports still with the report workers included: what

@@ -88,6 +88,8 @@ async def video_events_ws(ws: WebSocket) -> None:
     # The SIDs let a client that reconnects (our collector) come back as the same participant.
     await ws.send_text(orjson.dumps({"type": "connected", "session": token, "roomSid": session.room_sid,
                                      "participantSid": session.participant_sid}).decode())
+    if svc.reports is not None:
+        svc.reports.warm()
     acks = CommitAcks(ws.send_text, lambda: _close(ws, 1011))
     bursts = Bursts(lambda: _receive(ws))
     try:
