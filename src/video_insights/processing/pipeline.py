@@ -42,8 +42,11 @@ log = logging.getLogger(__name__)
 RoomKey = tuple[str, str]  # (account_sid, room_sid)
 # Seconds: a commit takes milliseconds when the writer keeps up, seconds when the store stalls.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
-# Rooms summarised in one go; between two such chunks a waiting commit may go first.
+# Rooms summarised in one go, at most; between two such chunks a room made urgent goes first. A
+# chunk of rooms with long histories took seconds under load, and presence waited for it: the chunk
+# shrinks so that one takes about SUMMARY_CHUNK_S, and grows back when they are quick.
 SUMMARY_CHUNK_ROOMS = 64
+SUMMARY_CHUNK_S = 0.5
 
 
 @dataclass
@@ -125,6 +128,13 @@ def sample_row(s: StreamSample, period_ms: int) -> Row:
     return (*_HEAD(s), bucket_of(s.ts_ms), period_ms, track_sid_for(s), sid_key(s.participant_sid), *_TAIL(s))
 
 
+def _next_chunk(rooms: int, seconds: float) -> int:
+    """How many rooms the next chunk takes, after `rooms` took `seconds`: about SUMMARY_CHUNK_S' worth,
+    at most SUMMARY_CHUNK_ROOMS, at least one, and growing at most twofold a chunk."""
+    fit = int(rooms * SUMMARY_CHUNK_S / seconds) if seconds > 0 else SUMMARY_CHUNK_ROOMS
+    return max(1, min(SUMMARY_CHUNK_ROOMS, 2 * rooms, fit))
+
+
 def _coalesced(subs: list[_Submission]) -> list[_Submission]:
     """The gateway's submissions (ready rows, one message each, nobody waiting for a summary) as one:
     thousands a second would otherwise each cost a batch of their own to prepare and merge."""
@@ -180,6 +190,7 @@ class Pipeline:
         self._dirty_lock = threading.Lock()  # the writer marks rooms, the summariser takes them
         self._summary_lock = threading.Lock()  # one summariser at a time (the thread, or a synchronous caller)
         self._summarizer: threading.Thread | None = None
+        self._chunk_rooms = SUMMARY_CHUNK_ROOMS  # how many rooms the next chunk of a backlog takes
         self._wake_summarizer = threading.Event()
         self._pending = 0  # samples submitted and not yet written: what backpressure looks at
         self._pending_lock = threading.Lock()  # submitters and the writer thread both change it
@@ -463,8 +474,10 @@ class Pipeline:
                         while urgent:
                             chunk, urgent = urgent[:SUMMARY_CHUNK_ROOMS], urgent[SUMMARY_CHUNK_ROOMS:]
                             self._summarize(chunk, urgent_taken)
-                    chunk, due = due[:SUMMARY_CHUNK_ROOMS], due[SUMMARY_CHUNK_ROOMS:]
+                    chunk, due = due[:self._chunk_rooms], due[self._chunk_rooms:]
+                    started = time.monotonic()
                     self._summarize(chunk, taken)
+                    self._chunk_rooms = _next_chunk(len(chunk), time.monotonic() - started)
             except BaseException:
                 with self._dirty_lock:  # what was taken and not reached is due again (a failed chunk is)
                     self._busy.difference_update(due + urgent)
