@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import numpy as np
 import orjson
+import pytest
 import uvloop
 from websockets.sync.client import connect
 
@@ -28,6 +29,7 @@ from video_insights.ingest.gateway_wire import ROW_COLUMNS
 from video_insights.ingest.rejections import Reason, Rejections
 from video_insights.ingest.report_workers import Job, ReportWorkers, parse
 from video_insights.model.ids import new_sid
+from video_insights.model.records import Event, Source
 from video_insights.processing.pipeline import Pipeline
 from video_insights.settings import Settings
 from video_insights.store import open_store
@@ -252,4 +254,48 @@ def test_bursts_of_many_connections_are_stored_whole_and_acknowledged(tmp_path: 
     assert rows == [((20_000 - 1) * per_report, 20_000 - 1)]
     assert rejections.snapshot()["malformed_event"] == 1
     assert workers.in_flight == 0
+    store.close()
+
+
+def test_a_bug_in_building_columns_refuses_the_reports_and_keeps_the_events(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No worker to be had, and the server's own parse fails too (a bug where columns are built): the
+    burst's reports are refused and counted as internal errors, its commit future still resolves (the
+    messages are handled, as on the server's own path) and its events are stored."""
+    settings = Settings.from_env({}, store=f"duckdb:///{tmp_path}/f.duckdb")
+    store = open_store(settings.store, settings=settings)
+    store.migrate()
+    pipeline = Pipeline(store, settings)
+    pipeline.start()
+    rejections = Rejections()
+    workers = ReportWorkers(1, pipeline, rejections)
+
+    def broken_pool() -> Any:
+        raise RuntimeError("cannot start a process")
+
+    def broken_columns(*_: Any, **__: Any) -> Any:
+        raise OverflowError("a bug where columns are built")
+
+    monkeypatch.setattr(workers, "_pool", broken_pool)
+    monkeypatch.setattr("video_insights.ingest.report_workers.columns_of", broken_columns)
+    account, room, participant = new_sid("AC"), new_sid("RM"), new_sid("PA")
+    ts = int(time.time() * 1000)
+    template = _recorded_reports()[-1]
+    event = Event(account, room, participant, ts, Source.GATEWAY, "room/disconnected", {"identity": "ada"})
+    stored: Future[None] = Future()
+
+    async def feed() -> None:
+        jobs: list[Job] = [(account, room, participant, ts + k, 0, orjson.dumps(template["payload"]), "m.payload")
+                           for k in range(3)]
+        workers.add(jobs, participant_sid=participant, events=[event], room=(account, room), stored=stored)
+        workers.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(uvloop.run, feed()).result(timeout=60)
+    stored.result(timeout=30)
+    pipeline.stop()
+    assert rejections.snapshot()["internal_error"] == 3
+    _, rows = store.fetch(f"SELECT name FROM events WHERE participant_sid = '{participant}'")
+    assert rows == [("room/disconnected",)]
+    assert workers.fallbacks == 1
     store.close()

@@ -197,14 +197,18 @@ class ReportWorkers:
         """Runs on the pool's thread once a batch is parsed (or here, on failure: parsed again)."""
         try:
             try:
-                columns, outcomes = future.result()
-            except Exception as e:
-                self.fallbacks += 1
-                log.warning("report workers failed (%s: %s): parsing %d reports in the server's process",
-                            type(e).__name__, e, len(jobs))
-                if isinstance(e, BrokenProcessPool):
-                    self._executor = None  # a new pool for the next batch
-                columns, outcomes = parse(jobs)
+                try:
+                    columns, outcomes = future.result()
+                except Exception as e:
+                    self.fallbacks += 1
+                    log.warning("report workers failed (%s: %s): parsing %d reports in the server's process",
+                                type(e).__name__, e, len(jobs))
+                    if isinstance(e, BrokenProcessPool):
+                        self._executor = None  # a new pool for the next batch
+                    columns, outcomes = parse(jobs)
+            except Exception as e:  # a bug even here: the reports are refused, as the server's own path
+                log.exception("gateway reports failed")  # would, and their bursts' events are still stored
+                columns, outcomes = None, [([], Reason.INTERNAL_ERROR, f"{type(e).__name__}: {e}")] * len(jobs)
             start = 0
             for burst in bursts:
                 end = start + len(burst.jobs)
