@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -21,6 +22,17 @@ from video_insights.model.ids import new_sid
 from video_insights.processing.useragent import client_info
 from video_insights.query.filters import iso
 from video_insights.query.sql import q
+from video_insights.settings import Settings
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """The replay sends a call's 30 s of frames at once, stamped up to 35 s ago. Read in one burst, the
+    newest bounds the client clock's offset within its tolerance; split into two bursts by a loaded
+    machine, the first would read as a clock 20 s behind and be corrected by that, the second not
+    (docs/api.md, "Client clocks", tested in test_client_clocks.py): these tests are about the reports."""
+    return Settings.from_env({}, store=f"duckdb:///{tmp_path / 'vi.duckdb'}", writer_flush_ms=20,
+                             client_clock_correction=False)
 
 
 def _replay(server: Any, creds: Any, frames: list[dict[str, Any]]) -> tuple[str, str]:
