@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -135,12 +136,21 @@ def test_serves_at_once_shows_progress_and_completes(start: Callable[[], DemoSer
     rooms = api.get("/v1/Video/Rooms", params={"_range": "7d", "PageSize": "1000"}).json()["rooms"]
     assert len(rooms) >= 6 * ROOMS_PER_DAY
     assert ingested in {r["room_sid"] for r in rooms}
-    minutes = api.get("/v1/Video/Dashboard/Minutes", params={"_range": "7d"}).json()["totals"]
+    answer = api.get("/v1/Video/Dashboard/Minutes", params={"_range": "7d"}).json()
+    minutes, previous = answer["totals"], answer["previous_period"]
     # The previous week is another week of the same account: the same order of magnitude.
     assert 0.5 < minutes["previous_participant_minutes"] / minutes["participant_minutes"] < 2
     page.goto(f"{server.url}/?_range=7d")
     delta = page.locator("[data-total=participant_minutes] .delta").inner_text()
-    assert re.fullmatch(r"[+-]\d{1,2}%", delta), delta
+    if previous["recorded"] == "all":
+        assert re.fullmatch(r"[+-]\d{1,2}%", delta), delta
+    else:
+        # Late in the (UTC) day, the previous week's first day bucket holds only night hours, when the
+        # demo's rhythm has no calls: its first room comes the next morning, and the page says so
+        # rather than compare. Its data still starts within a day of the period's.
+        assert previous["recorded"] == "part" and delta == "previous period only partly recorded", (previous, delta)
+        gap = datetime.fromisoformat(previous["recorded_from"]) - datetime.fromisoformat(previous["since"])
+        assert gap < timedelta(days=1), previous
     page.screenshot(path=str(screenshot_dir / "dashboard-demo-complete-7d.png"), full_page=True)
     page.context.close()
 
