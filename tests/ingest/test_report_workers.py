@@ -299,3 +299,29 @@ def test_a_bug_in_building_columns_refuses_the_reports_and_keeps_the_events(
     assert rows == [("room/disconnected",)]
     assert workers.fallbacks == 1
     store.close()
+
+
+def test_a_worker_ends_when_its_server_is_killed(tmp_path: Path) -> None:
+    """`kill -9` of `serve` leaves no report worker behind."""
+    store_url = f"duckdb:///{tmp_path}/k.duckdb"
+    creds = account_in(store_url)
+    port = free_port()
+    proc = start_serve(store_url, port, {"VIDEO_INSIGHTS_INGEST_WORKERS": "1"})
+    try:
+        token = mint_token(creds.account_sid, creds.key_sid, creds.key_secret, "ada", ttl=3600)
+        with connect(f"ws://127.0.0.1:{port}/v1/VideoEvents") as ws:
+            ws.send(orjson.dumps({"type": "connect", "token": token, "version": 1, "publisher": {
+                "name": "twilio-video.js", "sdkVersion": "2.36.0", "roomSid": new_sid("RM"),
+                "participantSid": new_sid("PA")}}).decode())
+            ws.recv(timeout=10)
+            worker = _worker_of(proc.pid)
+            proc.kill()
+            proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+    deadline = time.time() + 10
+    while Path(f"/proc/{worker}").exists() and b"spawn_main" in Path(f"/proc/{worker}/cmdline").read_bytes():
+        assert time.time() < deadline, "the worker outlived its server"
+        time.sleep(0.1)

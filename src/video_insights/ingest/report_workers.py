@@ -21,7 +21,9 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
+import os
 import threading
+import time
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -61,6 +63,21 @@ GATHER_S = 0.005
 # Reports in flight count this many samples each against `max_pending_samples` (audio and three
 # simulcast layers: four entries, as twilio-video.js sends them for a camera and a microphone).
 SAMPLES_PER_REPORT = 4
+
+
+def _start_worker(parent: int) -> None:
+    """A worker's start: the server's garbage-collector tuning, and a watch that ends the worker once
+    its server is gone. A server killed with SIGKILL never tells its workers, and a worker waiting for
+    its next batch never sees the queue close (it holds the queue's other end itself): without the
+    watch, each crash left a worker behind."""
+    tune_gc()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="server-watch", daemon=True).start()
 
 
 def parse(jobs: Sequence[Job]) -> tuple[dict[str, Any] | None, list[Outcome]]:
@@ -189,7 +206,7 @@ class ReportWorkers:
         if self._executor is None:
             # spawn: this process has threads (the writer's, DuckDB's), which a fork would copy mid-work
             self._executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                                 initializer=tune_gc)
+                                                 initializer=_start_worker, initargs=(os.getpid(),))
         return self._executor
 
     def _done(self, future: Future[tuple[dict[str, Any] | None, list[Outcome]]], jobs: list[Job],
