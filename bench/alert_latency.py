@@ -21,6 +21,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -37,12 +38,16 @@ from video_insights.ingest.auth import mint_token
 from video_insights.model.ids import new_sid
 
 arrived: dict[str, float] = {}  # participant sid -> when its alert arrived
+decided: dict[str, float] = {}  # participant sid -> when its alert was decided (the body's fired_at)
 
 
 class Receiver(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("content-length", "0")))
-        arrived.setdefault(orjson.loads(body)["participant_sid"], time.time())
+        alert = orjson.loads(body)
+        arrived.setdefault(alert["participant_sid"], time.time())
+        decided.setdefault(alert["participant_sid"],
+                           datetime.fromisoformat(alert["fired_at"].replace("Z", "+00:00")).timestamp())
         self.send_response(204)
         self.end_headers()
 
@@ -71,22 +76,32 @@ async def open_probe(url: str, token: str) -> tuple[Any, str, str]:
     return ws, json.loads(await ws.recv())["session"], pid
 
 
-async def cross(ws: Any, session: str) -> float:
-    """A report with no loss, then one with 20 %: when the second was sent."""
+async def cross(ws: Any, session: str) -> tuple[float, float | None]:
+    """A report with no loss, then one with 20 %, numbered as our collector numbers its messages so
+    that the server acknowledges each once committed: (when the second was sent, when its
+    acknowledgement arrived, if it did within a minute)."""
     now = int(time.time() * 1000)
     sent = 0.0
     for n, (ts, loss) in enumerate(((now - 10_000, 0.0), (now, 0.2)), start=1):
         await ws.send(orjson.dumps({"type": "event", "version": 1, "session": session, "group": "quality",
-                                    "name": "stats-report", "timestamp": ts,
+                                    "name": "stats-report", "timestamp": ts, "seq": n,
                                     "payload": probe_report(n * 10, ts, loss)}).decode())
         sent = time.time()
         if n == 1:
             await asyncio.sleep(0.5)
-    return sent
+    deadline = time.monotonic() + 60
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            answer = orjson.loads(await asyncio.wait_for(ws.recv(), left))
+        except TimeoutError:
+            break
+        if answer.get("type") == "ack" and answer.get("seq", 0) >= 2:
+            return sent, time.time()
+    return sent, None
 
 
 async def run(server: Server, token: str, connections: int, seconds: float, rate: float, warmup: float
-              ) -> tuple[list[tuple[str, float]], Any]:
+              ) -> tuple[list[tuple[str, float, float | None]], Any]:
     url = server.url.replace("http://", "ws://") + "/v1/VideoEvents"
     opened = [await open_probe(url, token) for _ in range(int(seconds))]
     load = asyncio.create_task(drive(server.url, token, connections, seconds, rate, timeout=seconds * 10 + 60))
@@ -98,7 +113,7 @@ async def run(server: Server, token: str, connections: int, seconds: float, rate
             break
         probes.append((pid, asyncio.create_task(cross(ws, session))))
         await asyncio.sleep(1)
-    done = [(pid, await task) for pid, task in probes]
+    done = [(pid, *(await task)) for pid, task in probes]
     result = await load
     await asyncio.gather(*(ws.close() for ws, _, _ in opened))
     return done, result
@@ -126,21 +141,34 @@ def main() -> None:
             r.raise_for_status()
             probes, load = uvloop.run(run(server, token, args.connections, args.seconds, args.rate, args.warmup))
             deadline = time.time() + 60
-            while time.time() < deadline and not all(pid in arrived for pid, _ in probes):
+            while time.time() < deadline and not all(pid in arrived for pid, _, _ in probes):
                 time.sleep(0.2)
             stored = samples_stored(server.url) // ENTRIES_PER_EVENT
             rss = server.rss_mb()
+            counters = {line.split()[0]: float(line.split()[1]) for line in
+                        httpx.get(server.url + "/metrics", timeout=30).text.splitlines()
+                        if line.startswith("video_insights_alert")}
         finally:
             server.stop()
             receiver.shutdown()
-    latencies = sorted(arrived[pid] - sent for pid, sent in probes if pid in arrived)
+    latencies = sorted(arrived[pid] - sent for pid, sent, _ in probes if pid in arrived)
     q = statistics.quantiles(latencies, n=100, method="inclusive") if len(latencies) > 1 else latencies * 99
+    to_decision = sorted(decided[pid] - sent for pid, sent, _ in probes if pid in decided)
+    d = statistics.quantiles(to_decision, n=100, method="inclusive") if len(to_decision) > 1 else to_decision * 99
+    to_commit = sorted(acked - sent for _, sent, acked in probes if acked is not None)
+    c = statistics.quantiles(to_commit, n=100, method="inclusive") if len(to_commit) > 1 else to_commit * 99
     print(json.dumps({
         "offered_per_s": args.rate, "connections": args.connections, "seconds": args.seconds,
         "reports_sent": load.sent, "reports_stored": stored, "reports_per_s_stored": round(stored / load.total_seconds),
         "probes": len(probes), "alerts_arrived": len(latencies),
         "latency_s": {"p50": round(q[49], 2), "p99": round(q[98], 2), "max": round(latencies[-1], 2),
                       "min": round(latencies[0], 2)} if latencies else None,
+        # From the report's send to its commit's acknowledgement: the ingest backlog's part.
+        "committed_s": {"p50": round(c[49], 2), "p99": round(c[98], 2)} if to_commit else None,
+        # From the report's send to the decision (the alert's fired_at): what is left is delivery.
+        "decided_s": {"p50": round(d[49], 2), "p99": round(d[98], 2)} if to_decision else None,
+        "decided_by_screen": int(counters.get("video_insights_alerts_decided_by_screen_total", 0)),
+        "screen_reads": int(counters.get("video_insights_alert_screen_reads_total", 0)),
         "server_peak_rss_mb": round(rss), "machine": machine()}, indent=2))
 
 

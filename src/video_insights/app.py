@@ -39,7 +39,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     if settings.ingest_workers > 0:
         svc.reports = ReportWorkers(settings.ingest_workers, pipeline, svc.gateway.rejections)
     scheduler = Scheduler(svc.pipeline, settings)
-    alerts = AlertWorker(store, settings, on_accounts=lambda a: setattr(pipeline, "alert_accounts", a))
+    alerts = AlertWorker(store, settings, on_rules=pipeline.watch)
     pipeline.on_alerts = alerts.wake
 
     @asynccontextmanager

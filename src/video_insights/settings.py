@@ -79,9 +79,10 @@ class Settings:
                                               "clock is more than 10 s off (docs/api.md, 'Client clocks'); false "
                                               "takes them as sent (benchmarks that replay time fast-forward).")
     alerts_summary_delay_s: float = _f(5.0, "The summary delay for rooms of accounts that have participant_issue "
-                                            "alert rules, so that an alert fires within seconds of the report "
-                                            "that crosses a threshold (docs/alerts.md), and of accounts someone "
-                                            "watches live, so that running issue counts follow as soon "
+                                            "alert rules on an issue type only summaries decide (video_stalled, "
+                                            "cpu_pressure, the other issues from events), so that their alerts "
+                                            "fire within seconds (docs/alerts.md, 'Timing'), and of accounts "
+                                            "someone watches live, so that running issue counts follow as soon "
                                             "(docs/live.md).")
     alerts_allow_private_urls: bool = _f(False, "Let alert rules post to URLs whose host resolves to a loopback, "
                                                 "private or link-local address (an on-premises receiver); off, "

@@ -9,8 +9,9 @@ a stable delivery id (docs/alerts.md):
 - the outcome is written after the post; a process killed in between leaves a lease that expires, and
   the alert is posted again, with the same delivery id, which receivers use to deduplicate.
 
-Each round also decides the window rules' alerts (alerts/decide.py) and tells the pipeline which
-accounts have participant_issue rules (their rooms are summarised sooner: `alerts_summary_delay_s`).
+Each round also decides the window rules' alerts (alerts/decide.py) and tells the pipeline the
+rules there are (it screens the samples of accounts with participant_issue rules:
+processing/alert_screen.py).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import httpx
 
 from video_insights import __version__
 from video_insights.alerts import decide, outbox, urls
-from video_insights.alerts.rules import PARTICIPANT_ISSUE, Rule, get, list_rules
+from video_insights.alerts.rules import Rule, get, list_rules
 from video_insights.errors import BadRequest, NotFound
 from video_insights.settings import Settings
 from video_insights.store.base import Store
@@ -58,10 +59,10 @@ def post(client: httpx.Client, target: urls.Target, body: bytes, headers: dict[s
 
 class AlertWorker:
     def __init__(self, store: Store, settings: Settings, *,
-                 on_accounts: Callable[[frozenset[str]], None] | None = None) -> None:
+                 on_rules: Callable[[list[Rule]], None] | None = None) -> None:
         self.store = store
         self.settings = settings
-        self.on_accounts = on_accounts  # the accounts with participant_issue rules, after each look
+        self.on_rules = on_rules  # every account's rules, after each look
         self.owner = secrets.token_hex(8)
         self.tick_s = min(1.0, max(0.05, settings.alerts_retry_base_s))
         self._wake = threading.Event()
@@ -105,8 +106,8 @@ class AlertWorker:
         if time.monotonic() - self._rules_at >= RULES_EVERY_S:
             self._rules_at = time.monotonic()
             rules = list_rules(self.store)
-            if self.on_accounts is not None:
-                self.on_accounts(frozenset(r.account_sid for r in rules if r.type == PARTICIPANT_ISSUE))
+            if self.on_rules is not None:
+                self.on_rules(rules)
             decide.windows(self.store, self.settings, rules, now)
         posted = 0
         tried: set[str] = set()

@@ -28,8 +28,10 @@ import orjson
 from prometheus_client import Histogram
 
 from video_insights.alerts.decide import AlertDecider
+from video_insights.alerts.rules import PARTICIPANT_ISSUE, Rule
 from video_insights.model.ids import sid_key
 from video_insights.model.records import Event, StreamSample, track_sid_of
+from video_insights.processing.alert_screen import SCREENED, AlertScreen
 from video_insights.processing.intervals import GATEWAY_PERIOD_MS, bucket_of
 from video_insights.processing.ledger import Ledger
 from video_insights.processing.room_summary import RoomSummarizer
@@ -164,10 +166,17 @@ class Pipeline:
                                      "Time from a submission's arrival to its commit.", registry=None,
                                      buckets=LATENCY_BUCKETS)
         self.ledger = Ledger(store, settings)
-        self.summarizer = RoomSummarizer(store, settings, alerts=AlertDecider(store, settings))
-        # Accounts with participant_issue alert rules: their rooms are due after `alerts_summary_delay_s`,
-        # as the alerts are decided with the summaries (set by the alert worker, alerts/delivery.py).
+        decider = AlertDecider(store, settings)
+        self.summarizer = RoomSummarizer(store, settings, alerts=decider)
+        # Participant alerts from the samples each commit stored, within a second or two (the summaries
+        # decide them too, later: processing/alert_screen.py).
+        self.screen = AlertScreen(store, settings, decider)
+        # Accounts with participant_issue alert rules, whose samples are screened; and those of them
+        # with a rule on an issue type the screen does not see (from events: a stall, CPU pressure),
+        # whose rooms are due after `alerts_summary_delay_s` as their alerts wait for summaries. Set
+        # from the rules by `watch` (the alert worker's look at them, alerts/delivery.py).
         self.alert_accounts: frozenset[str] = frozenset()
+        self.summary_alert_accounts: frozenset[str] = frozenset()
         # Accounts someone watches live (`/live`, a participant in progress): their running issue counts
         # follow within `alerts_summary_delay_s` too (set by the live hub, web/live_hub.py).
         self.live_accounts: frozenset[str] = frozenset()
@@ -190,11 +199,23 @@ class Pipeline:
         self._dirty_lock = threading.Lock()  # the writer marks rooms, the summariser takes them
         self._summary_lock = threading.Lock()  # one summariser at a time (the thread, or a synchronous caller)
         self._summarizer: threading.Thread | None = None
+        self._screener: threading.Thread | None = None  # the alert screen's rounds, beside the summaries
+        self._wake_screener = threading.Event()
         self._chunk_rooms = SUMMARY_CHUNK_ROOMS  # how many rooms the next chunk of a backlog takes
         self._wake_summarizer = threading.Event()
         self._pending = 0  # samples submitted and not yet written: what backpressure looks at
         self._pending_lock = threading.Lock()  # submitters and the writer thread both change it
         self._lock = threading.Lock()  # one flush at a time (the thread, or a synchronous caller)
+
+    def watch(self, rules: Iterable[Rule], *, add: bool = False) -> None:
+        """The participant_issue rules (of every account, or with `add` one more) that alerts are
+        decided for: see `alert_accounts`."""
+        rules = [r for r in rules if r.type == PARTICIPANT_ISSUE]
+        screened = frozenset(r.account_sid for r in rules)
+        unseen = frozenset(r.account_sid for r in rules if r.trigger["issue_type"] not in SCREENED)
+        if add:
+            screened, unseen = screened | self.alert_accounts, unseen | self.summary_alert_accounts
+        self.alert_accounts, self.summary_alert_accounts = screened, unseen
 
     # -- submitting ------------------------------------------------------------------------------
     def submit(self, samples: Sequence[StreamSample] = (), events: Sequence[Event] = (), *,
@@ -269,6 +290,8 @@ class Pipeline:
         if self._thread is None:
             self._summarizer = threading.Thread(target=self._summarize_loop, name="pipeline-summarizer", daemon=True)
             self._summarizer.start()
+            self._screener = threading.Thread(target=self._screen_loop, name="pipeline-alert-screen", daemon=True)
+            self._screener.start()
             self._thread = threading.Thread(target=self._run, name="pipeline-writer", daemon=True)
             self._thread.start()
             try:
@@ -303,6 +326,10 @@ class Pipeline:
             self._wake_summarizer.set()
             self._summarizer.join(timeout=60)
             self._summarizer = None
+        if self._screener is not None:
+            self._wake_screener.set()
+            self._screener.join(timeout=60)
+            self._screener = None
         self.settle()
 
     def _run(self) -> None:
@@ -346,7 +373,8 @@ class Pipeline:
                 self._commit(_coalesced(subs))
             with self._pending_lock:
                 self._pending -= rows
-        if self._summarizer is None:  # no thread (the CLI, tests): summarise here
+        if self._summarizer is None:  # no thread (the CLI, tests): screen and summarise here
+            self._screen_round()
             self._summarize_dirty()
         else:
             self._wake_summarizer.set()
@@ -419,6 +447,11 @@ class Pipeline:
     def _accepted(self, p: _Prepared) -> None:
         for eid in p.event_ids:
             self._remember(eid)
+        accounts = self.alert_accounts
+        if accounts and p.sub.has_data:
+            self.screen.hand_over(accounts, p.batch.inserts.get("stream_samples", []),
+                                  [c for t, c in p.batch.columns if t == "stream_samples"])
+            self._wake_screener.set()
         self.stats.samples += p.sub.sample_count
         self.stats.events += len(p.event_ids)
         with self._dirty_lock:
@@ -484,12 +517,32 @@ class Pipeline:
                     self._mark_dirty(due + urgent)
                 raise
 
+    def _screen_loop(self) -> None:
+        # A thread of its own: a chunk of summaries can take seconds, and an alert must not wait for it.
+        interval = self.settings.writer_flush_ms / 1000.0
+        while not self._stop.is_set():
+            self._wake_screener.wait(interval)
+            self._wake_screener.clear()
+            self._screen_round()
+
+    def _screen_round(self) -> None:
+        """Decide the participant alerts that the samples committed since the last round call for."""
+        try:
+            decided = self.screen.round(self.alert_accounts)
+        except Exception as e:  # the rooms' summaries decide them instead
+            self.stats.errors += 1
+            self.stats.last_error = str(e)
+            log.exception("screening samples for alerts failed; summaries decide those alerts")
+            return
+        if decided and self.on_alerts is not None:
+            self.on_alerts()
+
     def _take_due(self, *, urgent_only: bool) -> tuple[list[RoomKey], int]:
         """The rooms to summarise now (all that are due, or only the urgent ones), in order, taken
         out of the stale set; and the round they were taken in (for `_settle_waiters`)."""
         with self._dirty_lock:
             ripe = time.monotonic() - self.settings.summary_delay_s
-            hurrying = self.alert_accounts | self.live_accounts
+            hurrying = self.summary_alert_accounts | self.live_accounts
             hurried = time.monotonic() - self.settings.alerts_summary_delay_s
             # Rooms someone waits for (a webhook's sender) first, then the other urgent ones.
             waited = {room for rooms, _, _ in self._waiters for room in rooms}

@@ -78,7 +78,7 @@ class RoomSummarizer:
         pids = sorted({e.participant_sid for evs in events.values() for e in evs if e.participant_sid})
         first = min((e.ts_ms for evs in events.values() for e in evs), default=0)
         since = max(first - SAMPLES_BEFORE_EVENTS_MS, 0)
-        stats = self._track_stats(account, pids, since)
+        stats = track_stats(self.store, account, pids, since)
         completed: list[ParticipantSummary] = []
         summarised: list[ParticipantSummary] = []
         for room in rooms:
@@ -143,20 +143,22 @@ class RoomSummarizer:
                                                 e.name, orjson.loads(e.payload) if e.payload else {}, e.event_id)
         return {room: list(evs.values()) for room, evs in out.items()}
 
-    def _track_stats(self, account: str, pids: list[str], since: int) -> dict[str, list[TrackStats]]:
-        if not pids:
-            return {}
-        _, rows = self.store.fetch(sample_queries.track_stats(account, pids, since))
-        out: dict[str, list[TrackStats]] = defaultdict(list)
-        for r in map(sample_queries.TrackStatsRow._make, rows):
-            out[r.participant_sid].append(TrackStats(
-                track_sid=r.sid, kind=r.kind, direction=r.direction, first_ms=int(r.first_ms),
-                last_ms=int(r.last_ms), codec=r.codec, bytes=int(r.bytes or 0), packets=int(r.packets or 0),
-                packets_lost=int(r.packets_lost or 0), seconds=float(r.seconds or 0),
-                rtt_avg_ms=None if r.rtt_avg_ms is None else float(r.rtt_avg_ms),
-                rtt_intervals=int(r.rtt_intervals or 0),
-                jitter_avg_ms=None if r.jitter_avg_ms is None else float(r.jitter_avg_ms),
-                ql_cpu_s=float(r.ql_cpu_s or 0), ql_bandwidth_s=float(r.ql_bandwidth_s or 0),
-                freeze_count=int(r.freeze_count or 0), freezes_duration_s=float(r.freezes_duration_s or 0),
-                samples=int(r.samples or 0), loss_packets=None if r.loss_packets is None else int(r.loss_packets)))
-        return out
+
+def track_stats(store: Store, account: str, pids: list[str], since: int = 0) -> dict[str, list[TrackStats]]:
+    """The whole-life statistics of the participants' tracks, by participant (what detectors judge)."""
+    if not pids:
+        return {}
+    _, rows = store.fetch(sample_queries.track_stats(account, pids, since))
+    out: dict[str, list[TrackStats]] = defaultdict(list)
+    for r in map(sample_queries.TrackStatsRow._make, rows):
+        out[r.participant_sid].append(TrackStats(
+            track_sid=r.sid, kind=r.kind, direction=r.direction, first_ms=int(r.first_ms),
+            last_ms=int(r.last_ms), codec=r.codec, bytes=int(r.bytes or 0), packets=int(r.packets or 0),
+            packets_lost=int(r.packets_lost or 0), seconds=float(r.seconds or 0),
+            rtt_avg_ms=None if r.rtt_avg_ms is None else float(r.rtt_avg_ms),
+            rtt_intervals=int(r.rtt_intervals or 0),
+            jitter_avg_ms=None if r.jitter_avg_ms is None else float(r.jitter_avg_ms),
+            ql_cpu_s=float(r.ql_cpu_s or 0), ql_bandwidth_s=float(r.ql_bandwidth_s or 0),
+            freeze_count=int(r.freeze_count or 0), freezes_duration_s=float(r.freezes_duration_s or 0),
+            samples=int(r.samples or 0), loss_packets=None if r.loss_packets is None else int(r.loss_packets)))
+    return out

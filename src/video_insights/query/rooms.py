@@ -84,6 +84,13 @@ def room_in(accounts: Iterable[str], room_sid: str) -> exp.Expr:
              key=sid_key(room_sid), sid=room_sid, accounts=sorted(accounts))
 
 
+def of_sids(account_sid: str, room_sids: Sequence[str]) -> exp.Expr:
+    """Rooms of an account (every column) by sid; on ClickHouse a room may have more than one version
+    for a moment (the caller keeps the latest `updated_ms`)."""
+    return q("SELECT * FROM rooms WHERE room_key IN :keys AND room_sid IN :sids AND account_sid = :a",
+             keys=sorted({sid_key(r) for r in room_sids}), sids=sorted(room_sids), a=account_sid)
+
+
 def in_progress(columns: Sequence[str], account_sid: str, limit: int) -> Bound:
     """An account's rooms in progress, those with the most issues first."""
     return bound(f"SELECT {', '.join(columns)} FROM rooms WHERE account_sid = :a AND room_status = :s "

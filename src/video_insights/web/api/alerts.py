@@ -39,8 +39,7 @@ async def create_rule(request: Request, sc: Scope = Depends(scope)) -> dict[str,
     rule = await asyncio.to_thread(rules.parse_rule, body, sc.account_sid,
                                    allow_private=svc.settings.alerts_allow_private_urls)
     await asyncio.to_thread(rules.create, svc.store, rule)
-    if rule.type == rules.PARTICIPANT_ISSUE:  # summarised sooner from now, not from the worker's next look
-        svc.pipeline.alert_accounts = svc.pipeline.alert_accounts | {rule.account_sid}
+    svc.pipeline.watch([rule], add=True)  # from now, not from the worker's next look
     return rule.to_json(base_url(request), with_secret=True)
 
 

@@ -55,6 +55,13 @@ class ServiceCollector(Collector):
                                   value=reports.fallbacks if reports else 0)
         yield GaugeMetricFamily("video_insights_summaries_pending", "Rooms this process has still to summarise.",
                                 value=pipeline.pending_summaries)
+        yield CounterMetricFamily("video_insights_alert_screen_reads", "Participants whose statistics the alert "
+                                  "screen read, as a sample of theirs was past a threshold.",
+                                  value=pipeline.screen.confirmed)
+        yield CounterMetricFamily("video_insights_alerts_decided_by_screen", "Participant alerts the alert screen "
+                                  "decided (the others were decided by summaries).", value=pipeline.screen.decided)
+        yield CounterMetricFamily("video_insights_alerts_decided_by_summaries", "Participant alerts decided by "
+                                  "room summaries.", value=pipeline.summarizer.alerts_decided)
         for histogram in (pipeline.commit_seconds, pipeline.lag_seconds, READS):
             yield from histogram.collect()
 

@@ -116,8 +116,7 @@ def create_rule(request: Request, scope: Scope = Depends(page_scope), friendly_n
                                                         allow_private=svc.settings.alerts_allow_private_urls))
     except BadRequest as e:
         return _page(request, scope, error=e.message, form=form, status=400)
-    if rule.type == rules.PARTICIPANT_ISSUE:
-        svc.pipeline.alert_accounts = svc.pipeline.alert_accounts | {rule.account_sid}
+    svc.pipeline.watch([rule], add=True)  # from now, not from the worker's next look
     # The secret is shown in this answer, once: never in a URL a redirect would carry.
     return _page(request, scope, made=rule, status=201)
 
