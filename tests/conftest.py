@@ -57,6 +57,17 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         s.close()
 
 
+@pytest.fixture
+def duckdb_store(tmp_path: Path) -> Iterator[Store]:
+    """One engine only (DuckDB, at the `settings` fixture's path): for tests whose subject is not the engine."""
+    s = open_store(STORE_URLS["duckdb"].format(dir=tmp_path))
+    try:
+        s.migrate()
+        yield s
+    finally:
+        s.close()
+
+
 def make_account(store: Store, parent: str | None = None) -> Creds:
     a = accounts.create_account(store, friendly_name="test", parent=parent)
     k = accounts.create_key(store, a.sid)

@@ -4,8 +4,6 @@ is loopback, private or link-local on a deployment that does not allow them (the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,19 +12,16 @@ from conftest import LiveServer, make_account
 from support import Creds
 from video_insights.alerts import urls
 from video_insights.errors import BadRequest
-from video_insights.store import Store, open_store
+from video_insights.store import Store
 
 PUBLIC = "https://93.184.216.34/hooks/video"  # an address literal: no name to resolve
 LOSS = {"type": "participant_issue", "issue_type": "packet_loss"}
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
+def store(duckdb_store: Store) -> Store:
     """Checking input reads no data: one engine is enough (delivery runs on each, test_alert_delivery)."""
-    s = open_store(f"duckdb:///{tmp_path / 'vi.duckdb'}")
-    s.migrate()
-    yield s
-    s.close()
+    return duckdb_store
 
 
 def _rule(**changes: Any) -> dict[str, Any]:

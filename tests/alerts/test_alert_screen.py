@@ -46,7 +46,7 @@ from video_insights.query import alerts as alert_queries
 from video_insights.query import rooms as room_queries
 from video_insights.query.sql import rows_as_dicts
 from video_insights.settings import Settings
-from video_insights.store import Store, open_store
+from video_insights.store import Store
 from video_insights.store.base import WriteBatch
 
 
@@ -119,11 +119,8 @@ def test_real_twilio_video_frames_get_their_alert_from_the_screen(live_server: L
 # -- the screen alone, on a store -------------------------------------------------------------------
 
 @pytest.fixture
-def duck(tmp_path: Path) -> Iterator[Store]:
-    store = open_store(f"duckdb:///{tmp_path / 'screen.duckdb'}")
-    store.migrate()
-    yield store
-    store.close()
+def duck(duckdb_store: Store) -> Store:
+    return duckdb_store
 
 
 def _tagged(store: Store, settings: Settings, account: str, pid: str) -> set[str]:

@@ -4,7 +4,6 @@ Hostile names show as text; forms without the CSRF token are refused."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ from support import ALERTS_FAST as FAST
 from support import Creds, Receiver, alerts_settled, console_login, send_call
 from video_insights.model.ids import new_sid
 from video_insights.settings import Settings
-from video_insights.store import Store, open_store
+from video_insights.store import Store
 
 HOSTILE = '<img src=x onerror="document.title=1">"; --'
 
@@ -27,11 +26,8 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = open_store(f"duckdb:///{tmp_path / 'vi.duckdb'}")
-    s.migrate()
-    yield s
-    s.close()
+def store(duckdb_store: Store) -> Store:
+    return duckdb_store
 
 
 def test_rules_are_made_seen_firing_and_deleted_in_the_console(browser: Any, live_server: LiveServer, creds: Creds,
