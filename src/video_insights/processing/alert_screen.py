@@ -121,7 +121,7 @@ class AlertScreen:
         self.decider = decider
         self.decided = 0  # alerts written
         self.confirmed = 0  # participants whose statistics were read
-        self._pending: list[dict[str, Any]] = []  # column sets handed over by the writer
+        self._pending: list[list[Row] | dict[str, Any]] = []  # rows or column sets handed over by the writer
         self._pending_rows = 0
         self._pending_lock = threading.Lock()  # the writer hands over, the summariser takes
         self._watch: dict[str, _Watch] = {}
@@ -132,23 +132,27 @@ class AlertScreen:
     # -- the writer's side -------------------------------------------------------------------------
     def hand_over(self, accounts: frozenset[str], rows: list[Row], columns: list[dict[str, Any]]) -> None:
         """Samples just committed (rows in stream_samples' column order, or typed column sets), of which
-        those of `accounts` are to be screened. Cheap: the screening is done by `round`."""
+        those of `accounts` are to be screened. The writer calls this: it only keeps references, and
+        `round` does the work."""
         if self._pending_rows >= MAX_PENDING_ROWS:
             return  # the summaries decide these (the screen is an early decider, not the only one)
-        mine = [r for r in rows if r[0] in accounts]
-        sets = [columns_of(STREAM_SAMPLES, mine, _NEEDED)] if mine else []
-        sets += [cols for cols in columns if len(cols["account_sid"])]
+        sets: list[list[Row] | dict[str, Any]] = [cols for cols in columns if len(cols["account_sid"])]
+        if rows:
+            sets.append(rows)
         with self._pending_lock:
             self._pending.extend(sets)
-            self._pending_rows += sum(len(cols["account_sid"]) for cols in sets)
+            self._pending_rows += sum(len(x) if isinstance(x, list) else len(x["account_sid"]) for x in sets)
 
     # -- the summariser's side ---------------------------------------------------------------------
     def round(self, accounts: frozenset[str], now_ms: int | None = None) -> int:
         """Screen what was handed over, then confirm the participants due; returns the alerts written."""
         with self._pending_lock:
             pending, self._pending, self._pending_rows = self._pending, [], 0
-        for cols in pending:
-            self._screen(cols, accounts)
+        for item in pending:
+            if isinstance(item, dict):
+                self._screen(item, accounts)
+            elif mine := [r for r in item if r[0] in accounts]:
+                self._screen(columns_of(STREAM_SAMPLES, mine, _NEEDED), accounts)
         due = self._due()
         if not due:
             return 0
