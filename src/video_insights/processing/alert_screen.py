@@ -123,9 +123,9 @@ class AlertScreen:
         self.confirmed = 0  # participants whose statistics were read
         self._pending: list[list[Row] | dict[str, Any]] = []  # rows or column sets handed over by the writer
         self._pending_rows = 0
-        self._pending_lock = threading.Lock()  # the writer hands over, the summariser takes
+        self._pending_lock = threading.Lock()  # the writer hands over, the screen's thread takes
         self._watch: dict[str, _Watch] = {}
-        self._candidates: dict[Key, tuple[str, set[IssueType]]] = {}  # -> (room, issue types)
+        self._candidates: dict[Key, str] = {}  # -> the participant's room
         self._checked: OrderedDict[Key, float] = OrderedDict()  # last confirmed, not tagged
         self._tagged: OrderedDict[tuple[str, str, IssueType], None] = OrderedDict()
 
@@ -143,7 +143,7 @@ class AlertScreen:
             self._pending.extend(sets)
             self._pending_rows += sum(len(x) if isinstance(x, list) else len(x["account_sid"]) for x in sets)
 
-    # -- the summariser's side ---------------------------------------------------------------------
+    # -- the screen's thread ------------------------------------------------------------------------
     def round(self, accounts: frozenset[str], now_ms: int | None = None) -> int:
         """Screen what was handed over, then confirm the participants due; returns the alerts written."""
         with self._pending_lock:
@@ -195,16 +195,13 @@ class AlertScreen:
             rooms = _objects(cols, "room_sid", n)
             for i in np.flatnonzero(past).tolist():
                 pid = participants[i]
-                types = {t for t, hit in per_type if hit[i] and (account, pid, t) not in self._tagged}
-                if types:
-                    entry = self._candidates.setdefault((account, pid), (rooms[i], set()))
-                    entry[1].update(types)
+                if any(hit[i] and (account, pid, t) not in self._tagged for t, hit in per_type):
+                    self._candidates.setdefault((account, pid), rooms[i])
 
     def _due(self) -> dict[Key, str]:
         """The candidates not confirmed within RECHECK_S (taken); the others wait for a later round."""
         horizon = time.monotonic() - RECHECK_S
-        due = {key: room for key, (room, _) in self._candidates.items()
-               if self._checked.get(key, 0.0) <= horizon}
+        due = {key: room for key, room in self._candidates.items() if self._checked.get(key, 0.0) <= horizon}
         for key in due:
             del self._candidates[key]
         return due
