@@ -99,3 +99,18 @@ def test_next_chunk_fits_half_a_second_within_bounds() -> None:
     assert _next_chunk(1, 10.0) == 1  # at least one room
     assert _next_chunk(4, 0.01) == 8  # growing back at most twofold a chunk
     assert _next_chunk(10, 0.0) == 20
+
+
+def test_a_clock_offset_moving_alone_does_not_make_its_room_urgent(store: Store) -> None:
+    """The gateway records each move of a session's clock offset as an event; it changes nothing a list
+    shows, so it waits to be ripe, as reports do, while a connect is summarised at once."""
+    account = make_account(store).account_sid
+    moved, joined = new_sid("RM"), new_sid("RM")
+    now = int(time.time() * 1000)
+    pipeline = Pipeline(store, Settings.from_env({}, summary_delay_s=3600))  # no threads: flush summarises
+    pipeline.submit(events=[
+        Event(account, moved, new_sid("PA"), now, Source.GATEWAY, lc.CLIENT_CLOCK, {"clock_offset_ms": 25_000}),
+        Event(account, joined, new_sid("PA"), now, Source.GATEWAY, lc.SESSION_CONNECT, {"identity": "x"})])
+    pipeline.flush()
+    _, rows = store.fetch(f"SELECT room_sid FROM rooms WHERE account_sid = '{account}'")
+    assert rows == [(joined,)] and pipeline.pending_summaries == 1

@@ -31,6 +31,7 @@ from video_insights.alerts.decide import AlertDecider
 from video_insights.alerts.rules import PARTICIPANT_ISSUE, Rule
 from video_insights.model.ids import sid_key
 from video_insights.model.records import Event, StreamSample, track_sid_of
+from video_insights.processing import lifecycle as lc
 from video_insights.processing.alert_screen import SCREENED, AlertScreen
 from video_insights.processing.intervals import GATEWAY_PERIOD_MS, bucket_of
 from video_insights.processing.ledger import Ledger
@@ -49,6 +50,10 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 # shrinks so that one takes about SUMMARY_CHUNK_S, and grows back when they are quick.
 SUMMARY_CHUNK_ROOMS = 64
 SUMMARY_CHUNK_S = 0.5
+# Events that change nothing a list shows, so their room waits until it is ripe like reports do. The
+# gateway's record of a session's clock offset moving: a client whose clock jumps at every burst would
+# otherwise have its room summarised after every commit (docs/benchmarks.md, "The alert screen").
+NOT_URGENT_EVENTS = frozenset({lc.CLIENT_CLOCK})
 
 
 @dataclass
@@ -436,7 +441,8 @@ class Pipeline:
                 self.stats.duplicate_events += 1
                 continue
             p.event_ids.append(eid)
-            p.eventful.add((e.account_sid, e.room_sid))
+            if e.name not in NOT_URGENT_EVENTS:
+                p.eventful.add((e.account_sid, e.room_sid))
             p.batch.insert("events", make_row(
                 "events", account_sid=e.account_sid, room_sid=e.room_sid, participant_sid=e.participant_sid,
                 ts_ms=e.ts_ms, source=e.source.value, name=e.name,
