@@ -258,3 +258,23 @@ def test_only_rules_that_summaries_decide_hurry_the_summaries(duck: Store) -> No
         assert bool(found) == hurried, account
     pipeline.watch([_rule(duck, screened, "cpu_pressure")], add=True)
     assert pipeline.summary_alert_accounts == {screened, unseen}
+
+
+def test_a_screen_far_behind_leaves_samples_to_the_summaries_and_counts_them(duck: Store,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(alert_screen, "MAX_PENDING_ROWS", 3)
+    settings = Settings.from_env({}, store=duck.url)
+    account = make_account(duck).account_sid
+    _rule(duck, account, "packet_loss", made_ago_s=7200)
+    screen = AlertScreen(duck, settings, AlertDecider(duck, settings))
+    accounts = frozenset({account})
+    rng = random.Random(3)
+    series = [Series(account, new_sid("RM"), new_sid("PA"), "send", "audio", 1, int(time.time() * 1000) - 600_000)
+              for _ in range(5)]
+    for _ in range(2):  # two commits of five samples each, all past the threshold, before a round
+        rows = [sample_row(s.step(**_interval(rng, IssueType.PACKET_LOSS, True)), 10_000) for s in series]
+        duck.write(WriteBatch(inserts={"stream_samples": rows}))
+        screen.hand_over(accounts, rows, [])
+    assert screen.refused == 5  # the second commit: five were already waiting
+    screen.round(accounts)
+    assert screen.decided == 5  # the first commit's samples name all five participants anyway

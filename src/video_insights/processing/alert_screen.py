@@ -121,6 +121,7 @@ class AlertScreen:
         self.decider = decider
         self.decided = 0  # alerts written
         self.confirmed = 0  # participants whose statistics were read
+        self.refused = 0  # samples handed over while MAX_PENDING_ROWS waited: left to the summaries
         self._pending: list[list[Row] | dict[str, Any]] = []  # rows or column sets handed over by the writer
         self._pending_rows = 0
         self._pending_lock = threading.Lock()  # the writer hands over, the screen's thread takes
@@ -134,14 +135,17 @@ class AlertScreen:
         """Samples just committed (rows in stream_samples' column order, or typed column sets), of which
         those of `accounts` are to be screened. The writer calls this: it only keeps references, and
         `round` does the work."""
-        if self._pending_rows >= MAX_PENDING_ROWS:
-            return  # the summaries decide these (the screen is an early decider, not the only one)
         sets: list[list[Row] | dict[str, Any]] = [cols for cols in columns if len(cols["account_sid"])]
         if rows:
             sets.append(rows)
+        count = sum(len(x) if isinstance(x, list) else len(x["account_sid"]) for x in sets)
         with self._pending_lock:
+            if self._pending_rows >= MAX_PENDING_ROWS:
+                # The screen is behind: the summaries decide these (it is an early decider, not the only one).
+                self.refused += count
+                return
             self._pending.extend(sets)
-            self._pending_rows += sum(len(x) if isinstance(x, list) else len(x["account_sid"]) for x in sets)
+            self._pending_rows += count
 
     # -- the screen's thread ------------------------------------------------------------------------
     def round(self, accounts: frozenset[str], now_ms: int | None = None) -> int:

@@ -58,6 +58,9 @@ class ServiceCollector(Collector):
         yield CounterMetricFamily("video_insights_alert_screen_reads", "Participants whose statistics the alert "
                                   "screen read, as a sample of theirs was past a threshold.",
                                   value=pipeline.screen.confirmed)
+        yield CounterMetricFamily("video_insights_alert_screen_refused_samples", "Samples the alert screen left to "
+                                  "summaries as it was behind (MAX_PENDING_ROWS waiting).",
+                                  value=pipeline.screen.refused)
         yield CounterMetricFamily("video_insights_alerts_decided_by_screen", "Participant alerts the alert screen "
                                   "decided (the others were decided by summaries).", value=pipeline.screen.decided)
         yield CounterMetricFamily("video_insights_alerts_decided_by_summaries", "Participant alerts decided by "
