@@ -7,6 +7,8 @@ stored, within a second or two, instead of from whole-room summaries that can fa
   the very sample after which a summary first tags the participant, for each screened issue type.
 - It reads the store only for participants past a threshold: participants with clean samples cost no
   read, and a tagged participant is not read again.
+- A rule's filters judge the participant's stored room; a room not summarised yet is left to its summary.
+- Far behind, it leaves samples to the summaries, and counts them.
 - Rules on the issues it screens do not hurry the summaries of their account's rooms; rules on the
   others do.
 """
@@ -34,7 +36,7 @@ from support import (
 )
 from video_insights.alerts import rules
 from video_insights.alerts.decide import AlertDecider
-from video_insights.model.ids import new_sid
+from video_insights.model.ids import new_sid, sid_key
 from video_insights.model.issues import IssueType
 from video_insights.model.records import StreamSample
 from video_insights.processing import alert_screen
@@ -47,7 +49,7 @@ from video_insights.query import rooms as room_queries
 from video_insights.query.sql import rows_as_dicts
 from video_insights.settings import Settings
 from video_insights.store import Store
-from video_insights.store.base import WriteBatch
+from video_insights.store.base import WriteBatch, make_row
 
 
 @pytest.fixture
@@ -65,9 +67,9 @@ def receiver() -> Iterator[Receiver]:
 
 
 def _rule(store: Store, account: str, issue_type: str, url: str = "http://127.0.0.1:9/hook", *,
-          made_ago_s: float = 0) -> rules.Rule:
-    rule = rules.parse_rule({"trigger": {"type": "participant_issue", "issue_type": issue_type}, "url": url},
-                            account, allow_private=True)
+          made_ago_s: float = 0, filters: dict[str, str] | None = None) -> rules.Rule:
+    trigger = {"type": "participant_issue", "issue_type": issue_type, **({"filters": filters} if filters else {})}
+    rule = rules.parse_rule({"trigger": trigger, "url": url}, account, allow_private=True)
     return rules.create(store, replace(rule, created_ms=rule.created_ms - int(made_ago_s * 1000)))
 
 
@@ -278,3 +280,29 @@ def test_a_screen_far_behind_leaves_samples_to_the_summaries_and_counts_them(duc
     assert screen.refused == 5  # the second commit: five were already waiting
     screen.round(accounts)
     assert screen.decided == 5  # the first commit's samples name all five participants anyway
+
+
+def test_a_rule_with_filters_judges_the_stored_room_and_leaves_an_unsummarised_one_to_its_summary(
+        store: Store) -> None:
+    duck = store  # both engines: ClickHouse keeps a room's versions until it merges them
+    settings = Settings.from_env({}, store=duck.url)
+    account = make_account(duck).account_sid
+    _rule(duck, account, "packet_loss", made_ago_s=7200, filters={"room_type__eq": "group"})
+    screen = AlertScreen(duck, settings, AlertDecider(duck, settings))
+    accounts = frozenset({account})
+    start = int(time.time() * 1000) - 600_000
+    group, go, unsummarised = new_sid("RM"), new_sid("RM"), new_sid("RM")
+    stored = WriteBatch()
+    for room, room_type in ((group, "group"), (go, "go")):
+        stored.replace("rooms", make_row("rooms", account_sid=account, room_sid=room, room_type=room_type,
+                                         room_status="in_progress", create_ms=start, updated_ms=start,
+                                         room_key=sid_key(room)))
+    duck.write(stored)
+    rng = random.Random(5)
+    series = {room: Series(account, room, new_sid("PA"), "send", "audio", 1, start)
+              for room in (group, go, unsummarised)}
+    rows = [sample_row(s.step(**_interval(rng, IssueType.PACKET_LOSS, True)), 10_000) for s in series.values()]
+    duck.write(WriteBatch(inserts={"stream_samples": rows}))
+    screen.hand_over(accounts, rows, [])
+    screen.round(accounts)
+    assert screen.confirmed == 3 and _alerted(duck, account) == {(series[group].key[2], "packet_loss")}
