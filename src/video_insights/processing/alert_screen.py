@@ -33,7 +33,6 @@ The measures, per sample (counters are cumulative, so a sample's ratio is its se
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections import OrderedDict, defaultdict
@@ -52,8 +51,6 @@ from video_insights.settings import Settings
 from video_insights.store.base import Row, Store, WriteBatch
 from video_insights.store.columns import columns_of
 from video_insights.store.schema import ROOMS, STREAM_SAMPLES
-
-log = logging.getLogger(__name__)
 
 SCREENED = (IssueType.PACKET_LOSS, IssueType.ROUND_TRIP_TIME, IssueType.HIGH_JITTER, IssueType.CPU_LIMITED,
             IssueType.BANDWIDTH_LIMITED, IssueType.VIDEO_FREEZES)
