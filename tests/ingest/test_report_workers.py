@@ -32,7 +32,7 @@ from video_insights.model.ids import new_sid
 from video_insights.model.records import Event, Source
 from video_insights.processing.pipeline import Pipeline
 from video_insights.settings import Settings
-from video_insights.store import open_store
+from video_insights.store import Store, open_store
 from video_insights.store.columns import columns_of
 from video_insights.store.schema import STREAM_SAMPLES
 
@@ -213,17 +213,22 @@ def test_a_worker_killed_mid_stream_loses_no_report(tmp_path: Path) -> None:
     assert rows == [(sent * per_report, sent)]
 
 
+def _started(path: Path, **settings: Any) -> tuple[Store, Pipeline, Rejections, ReportWorkers]:
+    """A store at `path`, its pipeline running, and a report worker handing that pipeline its bursts."""
+    config = Settings.from_env({}, store=f"duckdb:///{path}", **settings)
+    store = open_store(config.store, settings=config)
+    store.migrate()
+    pipeline = Pipeline(store, config)
+    pipeline.start()
+    rejections = Rejections()
+    return store, pipeline, rejections, ReportWorkers(1, pipeline, rejections)
+
+
 def test_bursts_of_many_connections_are_stored_whole_and_acknowledged(tmp_path: Path) -> None:
     """20,000 reports in 2,000 bursts of 500 connections, more than two batches' worth at a time: all
     stored, each burst's commit future resolved, and a report that is not one refused and counted
     while the rest of its burst is stored."""
-    settings = Settings.from_env({}, store=f"duckdb:///{tmp_path}/b.duckdb", client_clock_correction=False)
-    store = open_store(settings.store, settings=settings)
-    store.migrate()
-    pipeline = Pipeline(store, settings)
-    pipeline.start()
-    rejections = Rejections()
-    workers = ReportWorkers(1, pipeline, rejections)
+    store, pipeline, rejections, workers = _started(tmp_path / "b.duckdb", client_clock_correction=False)
     template = _recorded_reports()[-1]
     sessions = [(new_sid("AC"), new_sid("RM"), new_sid("PA")) for _ in range(500)]
     start = int(time.time() * 1000) - 3_600_000
@@ -262,13 +267,7 @@ def test_a_bug_in_building_columns_refuses_the_reports_and_keeps_the_events(
     """No worker to be had, and the server's own parse fails too (a bug where columns are built): the
     burst's reports are refused and counted as internal errors, its commit future still resolves (the
     messages are handled, as on the server's own path) and its events are stored."""
-    settings = Settings.from_env({}, store=f"duckdb:///{tmp_path}/f.duckdb")
-    store = open_store(settings.store, settings=settings)
-    store.migrate()
-    pipeline = Pipeline(store, settings)
-    pipeline.start()
-    rejections = Rejections()
-    workers = ReportWorkers(1, pipeline, rejections)
+    store, pipeline, rejections, workers = _started(tmp_path / "f.duckdb")
 
     def broken_pool() -> Any:
         raise RuntimeError("cannot start a process")
